@@ -1,0 +1,62 @@
+#ifndef KTCONV_EPILOGUE_HPP
+#define KTCONV_EPILOGUE_HPP
+
+#include <Kokkos_Core.hpp>
+
+namespace ktconv
+{
+
+// An epilogue is what happens to each output value after the convolution's sum (and the
+// convolution's own bias) and before the single store: `T operator()(T value, int channel)`.
+// The kernels' main loops are templates on it, so a new epilogue never touches a main loop.
+
+// The plain ConvTranspose2d: nothing after the convolution.
+struct NoEpilogue
+{
+  template <class T>
+  KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int) const
+  {
+    return value;
+  }
+};
+
+// NaN-propagating clamp with torch.clamp's meaning: min(max(x, lower), upper), and a NaN x
+// stays NaN (a plain fmin/fmax would turn it into a bound). When lower > upper the result is
+// upper, as in PyTorch.
+template <class T>
+KOKKOS_FORCEINLINE_FUNCTION T clamp_propagate_nan(T x, T lower, T upper)
+{
+  T const t = (x < lower) ? lower : x;
+  return (t > upper) ? upper : t;
+}
+
+// The seed workload's tail, step for step as the PyTorch model writes it:
+//   y = x + bias[c];  y = clamp(y, lower, upper);  y = y * scale;  y = clamp(y, lower, upper);
+//   y = y / scale
+// `bias` may be empty (that step is skipped). Each step rounds to T as PyTorch does.
+template <class T, class MemorySpace = Kokkos::DefaultExecutionSpace::memory_space>
+struct BiasClampScaleEpilogue
+{
+  using value_type = T;
+  using memory_space = MemorySpace;
+
+  Kokkos::View<T const *, MemorySpace> bias; // per output channel; empty: no bias step
+  T lower = T(0);
+  T upper = T(1);
+  T scale = T(1);
+
+  KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const
+  {
+    T y = value;
+    if (bias.extent(0) != 0)
+      y = y + bias(channel);
+    y = clamp_propagate_nan(y, lower, upper);
+    y = y * scale;
+    y = clamp_propagate_nan(y, lower, upper);
+    return y / scale;
+  }
+};
+
+} // namespace ktconv
+
+#endif

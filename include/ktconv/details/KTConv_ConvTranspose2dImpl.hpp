@@ -1,0 +1,70 @@
+#ifndef KTCONV_DETAILS_CONV_TRANSPOSE2D_IMPL_HPP
+#define KTCONV_DETAILS_CONV_TRANSPOSE2D_IMPL_HPP
+
+// The definition behind ktconv::conv_transpose2d: check, pick, launch. Included by the
+// library's src/ files, which instantiate it for each enabled backend, value type and
+// provided epilogue. A user with an epilogue of their own includes this header in one
+// translation unit, which instantiates it for that epilogue.
+
+#include <ktconv/KTConv_ConvTranspose2d.hpp>
+#include <ktconv/details/KTConv_AlgorithmSelection.hpp>
+#include <ktconv/details/KTConv_ArgumentCheck.hpp>
+#include <ktconv/details/KTConv_DirectKernel.hpp>
+#include <ktconv/details/KTConv_GpuTiledKernel.hpp>
+#include <ktconv/details/KTConv_HostRowKernel.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <Kokkos_Profiling_ScopedRegion.hpp>
+
+namespace ktconv::Details
+{
+
+inline EpilogueFacts epilogue_facts(NoEpilogue const &)
+{
+  return {};
+}
+
+template <class T, class MemorySpace>
+EpilogueFacts epilogue_facts(BiasClampScaleEpilogue<T, MemorySpace> const &e)
+{
+  EpilogueFacts f;
+  f.clamps = true;
+  f.bias = facts_of(e.bias);
+  f.lower = double(e.lower);
+  f.upper = double(e.upper);
+  f.scale = double(e.scale);
+  return f;
+}
+
+template <class ExecutionSpace, class T, class Epilogue>
+void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams const &params,
+                           Input4<T, typename ExecutionSpace::memory_space> x,
+                           Input4<T, typename ExecutionSpace::memory_space> weight,
+                           Input1<T, typename ExecutionSpace::memory_space> conv_bias,
+                           Output4<T, typename ExecutionSpace::memory_space> y, Epilogue const &epilogue,
+                           Options const &options)
+{
+  Kokkos::Profiling::ScopedRegion region("ktconv::conv_transpose2d");
+  ConvGeometry const g = check_arguments(params, facts_of(x), facts_of(weight), facts_of(conv_bias), facts_of(y),
+                                         epilogue_facts(epilogue));
+  Algorithm const algorithm = select_algorithm<ExecutionSpace, T>(g, options);
+  if (g.output_size() == 0)
+    return; // an empty batch: nothing to write
+  switch (algorithm)
+  {
+  case Algorithm::host_rows:
+    if constexpr (is_host_space_v<ExecutionSpace>)
+      run_host_rows<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue);
+    break;
+  case Algorithm::gpu_tiled:
+    run_gpu_tiled<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue, options.math);
+    break;
+  default:
+    run_direct<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue);
+    break;
+  }
+}
+
+} // namespace ktconv::Details
+
+#endif

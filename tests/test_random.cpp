@@ -1,0 +1,140 @@
+// Randomized comparisons against the double-precision reference: many configurations, fresh
+// seeds on every run (printed, and settable with KTCONV_TEST_SEED to reproduce a failure),
+// every algorithm that can run on each execution space, float and double.
+#include "support/Harness.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+
+using namespace ktconv;
+using namespace ktconv::test;
+
+namespace
+{
+
+std::uint64_t test_seed()
+{
+  if (char const *s = std::getenv("KTCONV_TEST_SEED"))
+    return std::strtoull(s, nullptr, 10);
+  static std::uint64_t const seed = std::random_device{}() * 0x9E3779B97F4A7C15ull ^ std::random_device{}();
+  return seed;
+}
+
+ConvTranspose2dParams random_params(std::mt19937_64 &rng)
+{
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  ConvTranspose2dParams p;
+  p.groups = pick(1, 3);
+  p.in_channels = p.groups * pick(1, 5);
+  p.out_channels = p.groups * pick(1, 11); // crosses the host tile of 8 channels
+  p.kernel_size = {pick(1, 5), pick(1, 5)};
+  p.stride = {pick(1, 4), pick(1, 4)};
+  p.dilation = {pick(1, 3), pick(1, 3)};
+  p.padding = {pick(0, 3), pick(0, 3)};
+  auto op = [&](int s, int d) { return pick(0, std::max(s, d) - 1); };
+  p.output_padding = {op(p.stride.h, p.dilation.h), op(p.stride.w, p.dilation.w)};
+  p.bias = pick(0, 1) == 1;
+  return p;
+}
+
+template <class T>
+void random_cases(int cases, double factor)
+{
+  std::uint64_t const seed = test_seed();
+  std::mt19937_64 rng(seed);
+  int run = 0;
+  for (int c = 0; c < cases; ++c)
+  {
+    auto p = random_params(rng);
+    std::int64_t const n = std::uniform_int_distribution<int>(1, 3)(rng);
+    std::int64_t h = std::uniform_int_distribution<int>(1, 13)(rng);
+    std::int64_t w = std::uniform_int_distribution<int>(1, 40)(rng); // spans several host tiles
+    // Keep only valid shapes (the output must be non-empty); the invalid ones are tested elsewhere.
+    auto const ho = conv_transpose_output_extent(h, p.kernel_size.h, p.stride.h, p.padding.h, p.output_padding.h,
+                                                 p.dilation.h);
+    auto const wo = conv_transpose_output_extent(w, p.kernel_size.w, p.stride.w, p.padding.w, p.output_padding.w,
+                                                 p.dilation.w);
+    if (ho <= 0 || wo <= 0)
+    {
+      --c;
+      continue;
+    }
+    bool const epilogue = (c % 2) == 0;
+    Problem pr = random_problem(rng, p, n, h, w, epilogue);
+    auto ref = reference_conv_transpose2d(pr.params, pr.x, pr.weight, pr.conv_bias, pr.epilogue);
+    for_each_space([&](auto space) {
+      using Space = decltype(space);
+      for (Algorithm a : algorithms_for<Space>())
+      {
+        Options o;
+        o.algorithm = a;
+        auto got = run_ktconv<T>(space, pr, o);
+        auto cmp = compare<T>(got, ref, factor);
+        ++run;
+        ASSERT_TRUE(cmp.ok) << "seed " << seed << " case " << c << " " << describe(p, pr.x) << " epilogue "
+                            << epilogue << " space " << Space::name() << " algorithm " << to_string(a) << ": "
+                            << cmp.bad << " bad elements, first " << cmp.first_bad;
+      }
+    });
+  }
+  EXPECT_GT(run, cases);
+  std::printf("[ seed %llu ] %d runs\n", static_cast<unsigned long long>(seed), run);
+}
+
+} // namespace
+
+TEST(RandomConfigurations, Float) { random_cases<float>(60, 2); }
+
+TEST(RandomConfigurations, Double) { random_cases<double>(40, 2); }
+
+// The seed workload's shape, at a small batch and image, through every algorithm.
+TEST(RandomConfigurations, SeedShapeSmall)
+{
+  std::mt19937_64 rng(test_seed() + 1);
+  ConvTranspose2dParams p;
+  p.in_channels = 64;
+  p.out_channels = 64;
+  p.kernel_size = 3;
+  p.stride = 2;
+  p.padding = 1;
+  p.output_padding = 1;
+  Problem pr = random_problem(rng, p, 2, 9, 19, true);
+  pr.epilogue.bias = random_vector(rng, 64, -0.5, 0.5);
+  auto ref = reference_conv_transpose2d(pr.params, pr.x, pr.weight, pr.conv_bias, pr.epilogue);
+  for_each_space([&](auto space) {
+    using Space = decltype(space);
+    for (Algorithm a : algorithms_for<Space>())
+    {
+      Options o;
+      o.algorithm = a;
+      auto cmp = compare<float>(run_ktconv<float>(space, pr, o), ref);
+      EXPECT_TRUE(cmp.ok) << Space::name() << " " << to_string(a) << ": " << cmp.first_bad;
+      EXPECT_LT(cmp.rel_l2, 1e-5);
+    }
+  });
+}
+
+// Geometry that makes whole phases empty (stride > dilated kernel) or outputs with no tap.
+TEST(RandomConfigurations, PhasesWithoutTaps)
+{
+  std::mt19937_64 rng(test_seed() + 2);
+  ConvTranspose2dParams p;
+  p.in_channels = 3;
+  p.out_channels = 5;
+  p.kernel_size = {1, 2};
+  p.stride = {4, 3};
+  p.output_padding = {3, 2};
+  Problem pr = random_problem(rng, p, 2, 5, 6, true);
+  auto ref = reference_conv_transpose2d(pr.params, pr.x, pr.weight, pr.conv_bias, pr.epilogue);
+  for_each_space([&](auto space) {
+    for (Algorithm a : algorithms_for<decltype(space)>())
+    {
+      Options o;
+      o.algorithm = a;
+      auto cmp = compare<float>(run_ktconv<float>(space, pr, o), ref);
+      EXPECT_TRUE(cmp.ok) << to_string(a) << ": " << cmp.first_bad;
+    }
+  });
+}
