@@ -30,12 +30,17 @@ src=$(echo "$work"/kokkos-*)
 args=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_SHARED_LIBS=OFF
       -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DKokkos_ENABLE_SERIAL=ON)
 case "$backend" in
+  # Host builds target the building machine's CPU (AVX2/AVX-512 for the host kernels), as an
+  # HPC user building on their cluster would; set KTCONV_HOST_ARCH= (empty) for a generic build.
   openmp) args+=(-DKokkos_ENABLE_OPENMP=ON) ;;
   serial) ;;
   cuda)   args+=(-DKokkos_ENABLE_CUDA=ON -DKokkos_ARCH_${KTCONV_CUDA_ARCH:-HOPPER90}=ON
                  -DCMAKE_CXX_COMPILER="$src/bin/nvcc_wrapper") ;;
   *) echo "error: unknown backend '$backend' (openmp, serial, cuda)" >&2; exit 1 ;;
 esac
+if [ "$backend" != cuda ] && [ -n "${KTCONV_HOST_ARCH-NATIVE}" ]; then
+  args+=(-DKokkos_ARCH_${KTCONV_HOST_ARCH-NATIVE}=ON)
+fi
 
 cmake -S "$src" -B "$work/build" -G Ninja "${args[@]}"
 cmake --build "$work/build" -j "$jobs"
