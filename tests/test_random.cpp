@@ -66,7 +66,7 @@ void random_cases(int cases, double factor)
     auto ref = reference_conv_transpose2d(pr.params, pr.x, pr.weight, pr.conv_bias, pr.epilogue);
     for_each_space([&](auto space) {
       using Space = decltype(space);
-      for (Algorithm a : algorithms_for<Space>())
+      for (Algorithm a : algorithms_for<Space, T>(p, h, w))
       {
         Options o;
         o.algorithm = a;
@@ -105,7 +105,7 @@ TEST(RandomConfigurations, SeedShapeSmall)
   auto ref = reference_conv_transpose2d(pr.params, pr.x, pr.weight, pr.conv_bias, pr.epilogue);
   for_each_space([&](auto space) {
     using Space = decltype(space);
-    for (Algorithm a : algorithms_for<Space>())
+    for (Algorithm a : algorithms_for<Space>(p, 9, 19))
     {
       Options o;
       o.algorithm = a;
@@ -129,7 +129,7 @@ TEST(RandomConfigurations, PhasesWithoutTaps)
   Problem pr = random_problem(rng, p, 2, 5, 6, true);
   auto ref = reference_conv_transpose2d(pr.params, pr.x, pr.weight, pr.conv_bias, pr.epilogue);
   for_each_space([&](auto space) {
-    for (Algorithm a : algorithms_for<decltype(space)>())
+    for (Algorithm a : algorithms_for<decltype(space)>(p, 5, 6))
     {
       Options o;
       o.algorithm = a;
@@ -137,4 +137,52 @@ TEST(RandomConfigurations, PhasesWithoutTaps)
       EXPECT_TRUE(cmp.ok) << to_string(a) << ": " << cmp.first_bad;
     }
   });
+}
+
+// The shapes the GPU tiled kernel is compiled for (kernel/stride (3,2), (4,2), (2,2), (3,1)),
+// with channel counts that leave partial channel blocks and input-channel chunks, groups,
+// images that leave partial tiles, every padding/output_padding the stride allows. On a
+// host build these run the host kernels; on CUDA they run gpu_tiled too.
+TEST(RandomConfigurations, TiledKernelShapes)
+{
+  std::uint64_t const seed = test_seed() + 3;
+  std::mt19937_64 rng(seed);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  int const ks[4][2] = {{3, 2}, {4, 2}, {2, 2}, {3, 1}};
+  int runs = 0;
+  for (int c = 0; c < 16; ++c)
+  {
+    ConvTranspose2dParams p;
+    p.kernel_size = ks[c % 4][0];
+    p.stride = ks[c % 4][1];
+    p.groups = c % 3 == 2 ? 2 : 1;
+    p.in_channels = p.groups * pick(1, 40);
+    p.out_channels = p.groups * pick(1, 70);
+    p.padding = {pick(0, p.kernel_size.h - 1), pick(0, p.kernel_size.w - 1)};
+    p.output_padding = {pick(0, p.stride.h - 1), pick(0, p.stride.w - 1)};
+    p.bias = pick(0, 1) == 1;
+    std::int64_t const h = pick(1, 21), w = pick(1, 70);
+    auto const ho = conv_transpose_output_extent(h, p.kernel_size.h, p.stride.h, p.padding.h, p.output_padding.h, 1);
+    auto const wo = conv_transpose_output_extent(w, p.kernel_size.w, p.stride.w, p.padding.w, p.output_padding.w, 1);
+    if (ho <= 0 || wo <= 0)
+    {
+      --c;
+      continue;
+    }
+    Problem pr = random_problem(rng, p, pick(1, 2), h, w, c % 2 == 0);
+    auto ref = reference_conv_transpose2d(pr.params, pr.x, pr.weight, pr.conv_bias, pr.epilogue);
+    for_each_space([&](auto space) {
+      using Space = decltype(space);
+      for (Algorithm a : algorithms_for<Space>(p, h, w))
+      {
+        Options o;
+        o.algorithm = a;
+        auto cmp = compare<float>(run_ktconv<float>(space, pr, o), ref);
+        ++runs;
+        ASSERT_TRUE(cmp.ok) << "seed " << seed << " " << describe(p, pr.x) << " " << Space::name() << " "
+                            << to_string(a) << ": " << cmp.bad << " bad, first " << cmp.first_bad;
+      }
+    });
+  }
+  EXPECT_GE(runs, 16 * 2);
 }

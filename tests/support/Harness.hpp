@@ -7,6 +7,8 @@
 #include "Reference.hpp"
 
 #include <ktconv/ktconv.hpp>
+#include <ktconv/details/KTConv_ArgumentCheck.hpp>
+#include <ktconv/details/KTConv_GpuTiledKernel.hpp>
 
 #include <Kokkos_Core.hpp>
 
@@ -31,13 +33,20 @@ void for_each_space(F &&f)
 #endif
 }
 
-// Algorithms that can run on an execution space (every one that the selection accepts).
-template <class ExecutionSpace>
-std::vector<Algorithm> algorithms_for()
+// Algorithms that can run on an execution space for a problem (every one that the selection
+// accepts), so each test exercises every kernel that could compute it.
+template <class ExecutionSpace, class T = float>
+std::vector<Algorithm> algorithms_for(ConvTranspose2dParams const &p = {}, std::int64_t h = 1, std::int64_t w = 1)
 {
   std::vector<Algorithm> a{Algorithm::automatic, Algorithm::direct};
   if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecutionSpace::memory_space>::accessible)
     a.push_back(Algorithm::host_rows);
+  if (p.in_channels > 0)
+  {
+    auto const g = Details::check_params(p, 1, p.in_channels, h, w);
+    if (Details::gpu_tiled_supports<ExecutionSpace, T>(g))
+      a.push_back(Algorithm::gpu_tiled);
+  }
   return a;
 }
 
