@@ -151,10 +151,12 @@ Tensor4 run_ktconv(ExecutionSpace const &space, Problem const &pr, Options const
 // Rounding bound for a value of type T: every output is a sum of `terms` products plus biases,
 // then a few epilogue operations, each rounding by at most u = eps/2 relative to the running
 // magnitude, which abs_sum bounds. `factor` leaves margin (2 for IEEE arithmetic).
+// `unit` overrides the unit roundoff, for tensor-core math (TF32 rounds products' inputs to
+// 10 mantissa bits: u = 2^-11).
 template <class T>
-double tolerance(ReferenceResult const &ref, std::size_t i, double factor)
+double tolerance(ReferenceResult const &ref, std::size_t i, double factor, double unit = 0)
 {
-  double const u = std::numeric_limits<T>::epsilon() / 2;
+  double const u = unit > 0 ? unit : std::numeric_limits<T>::epsilon() / 2;
   return factor * (ref.terms_max + 8) * u * ref.abs_sum.data[i] + 4 * std::numeric_limits<T>::min();
 }
 
@@ -169,7 +171,7 @@ struct Comparison
 // Every element checked: NaN where the reference is NaN (and only there), equal infinities,
 // else within the rounding bound. Also the relative L2 error over the finite elements.
 template <class T>
-Comparison compare(Tensor4 const &got, ReferenceResult const &ref, double factor = 2)
+Comparison compare(Tensor4 const &got, ReferenceResult const &ref, double factor = 2, double unit = 0)
 {
   Comparison c;
   double num = 0, den = 0;
@@ -183,7 +185,7 @@ Comparison compare(Tensor4 const &got, ReferenceResult const &ref, double factor
       good = v == r;
     else
     {
-      good = std::isfinite(v) && std::abs(v - r) <= tolerance<T>(ref, i, factor);
+      good = std::isfinite(v) && std::abs(v - r) <= tolerance<T>(ref, i, factor, unit);
       num += (v - r) * (v - r);
       den += r * r;
     }
@@ -200,7 +202,7 @@ Comparison compare(Tensor4 const &got, ReferenceResult const &ref, double factor
         auto const co = k % std::size_t(got.c);
         auto const n = k / std::size_t(got.c);
         s << "y(" << n << ", " << co << ", " << oh << ", " << ow << ") = " << v << ", reference " << r
-          << ", tolerance " << tolerance<T>(ref, i, factor);
+          << ", tolerance " << tolerance<T>(ref, i, factor, unit);
         c.first_bad = s.str();
       }
       c.ok = false;

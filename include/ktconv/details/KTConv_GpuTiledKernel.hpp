@@ -23,6 +23,7 @@
 // set fall back to the direct kernel (AlgorithmSelection).
 
 #include <ktconv/KTConv_Params.hpp>
+#include <ktconv/details/KTConv_DeviceEpilogue.hpp>
 #include <ktconv/details/KTConv_Geometry.hpp>
 #include <ktconv/details/KTConv_Views.hpp>
 
@@ -36,8 +37,8 @@ namespace ktconv::Details
 
 inline char const *gpu_tiled_requirements()
 {
-  return "needs the CUDA backend, float, dilation 1, and a square kernel/stride pair among "
-         "(3,2), (4,2), (2,2), (3,1)";
+  return "needs the CUDA backend, float, dilation 1, equal padding parity on both axes, and a "
+         "square kernel/stride pair among (3,2), (4,2), (2,2), (3,1)";
 }
 
 // Kernel/stride pairs compiled for the tiled kernel. Returns a dispatch id, or -1.
@@ -46,14 +47,18 @@ inline int gpu_tiled_variant(ConvGeometry const &g)
   if (g.h.dilation != 1 || g.w.dilation != 1 || g.h.kernel != g.w.kernel || g.h.stride != g.w.stride)
     return -1;
   int const k = g.h.kernel, s = g.h.stride;
+  int const phase = g.h.padding % s;
+  if (g.w.padding % s != phase)
+    return -1;
+  // id = 2*pair + padding phase
   if (k == 3 && s == 2)
-    return 0;
+    return 0 + phase;
   if (k == 4 && s == 2)
-    return 1;
+    return 2 + phase;
   if (k == 2 && s == 2)
-    return 2;
+    return 4 + phase;
   if (k == 3 && s == 1)
-    return 3;
+    return 6;
   return -1;
 }
 
@@ -77,63 +82,481 @@ bool gpu_tiled_supports(ConvGeometry const &g)
 #define KTCONV_UNROLL
 #endif
 
-template <int Kernel, int Stride>
+// Asynchronous global -> shared copies (sm_80+): the next chunk's data lands in shared memory
+// while the current one is computed, without passing through registers. A copy whose `valid`
+// is false writes zero (the source is not read).
+KOKKOS_FORCEINLINE_FUNCTION void copy_async_4(float *shared_dst, float const *global_src, bool valid)
+{
+  KOKKOS_IF_ON_DEVICE((unsigned const d = static_cast<unsigned>(__cvta_generic_to_shared(shared_dst));
+                       asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(global_src),
+                                    "r"(valid ? 4 : 0));))
+  KOKKOS_IF_ON_HOST((*shared_dst = valid ? *global_src : 0.f;))
+}
+// 16-byte variant (both addresses 16-byte aligned); copies `bytes` (0..16) and zero-fills the rest.
+KOKKOS_FORCEINLINE_FUNCTION void copy_async_16(float *shared_dst, float const *global_src, int bytes)
+{
+  KOKKOS_IF_ON_DEVICE((unsigned const d = static_cast<unsigned>(__cvta_generic_to_shared(shared_dst));
+                       asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(global_src),
+                                    "r"(bytes));))
+  KOKKOS_IF_ON_HOST((for (int i = 0; i < 4; ++i) shared_dst[i] = 4 * i < bytes ? global_src[i] : 0.f;))
+}
+KOKKOS_FORCEINLINE_FUNCTION void copy_async_commit() { KOKKOS_IF_ON_DEVICE((asm volatile("cp.async.commit_group;\n" ::);)) }
+template <int Pending>
+KOKKOS_FORCEINLINE_FUNCTION void copy_async_wait()
+{
+  KOKKOS_IF_ON_DEVICE((asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));))
+}
+
+// Compile-time shape of the tiled kernel for kernel size K, stride S and padding phase
+// P = padding mod S (per axis), dilation 1.
+//
+// Tiles are aligned in *output* coordinates: a team owns output rows [oh0, oh0 + S*tile_qh)
+// and columns [ow0, ow0 + S*tile_qw), oh0 and ow0 multiples of the tile, for block_co output
+// channels. Output o = o0 + S*u + v (v in [0, S), the "block position") is in phase
+// r_v = (v + P) mod S and reads input o0/S + a + u + c_v - j through tap k = r_v + j*S, where
+// padding = a*S + P and c_v = (v + P) div S. So the phase structure (r_v, c_v, the taps) is
+// known at compile time and only a is a run-time offset. In the staged input patch, whose
+// row 0 is input row o0/S + a - max_offset, output row u of block position v and tap j reads
+// patch row u + c_v - j + max_offset.
+template <int Kernel, int Stride, int PadPhaseH, int PadPhaseW>
 struct GpuTileConfig
 {
   static constexpr int kernel = Kernel;
   static constexpr int stride = Stride;
+  static constexpr int pad_phase_h = PadPhaseH, pad_phase_w = PadPhaseW;
   static constexpr int max_offset = (Kernel - 1) / Stride; // input rows/cols a tap reaches back
-  static constexpr int co_per_thread = 4;                  // one float4 of weights per tap
-  static constexpr int q_per_thread_w = 4;                 // consecutive q columns per thread
-  static constexpr int q_per_thread_h = Stride == 1 ? 4 : 1;
-  static constexpr int lanes_w = 8, lanes_h = 4; // a warp's lanes as 4 rows x 8 columns
+  static constexpr int extra_h = PadPhaseH > 0 ? 1 : 0;    // c_v reaches 1 for some v
+  static constexpr int extra_w = PadPhaseW > 0 ? 1 : 0;
   static constexpr int warps = 8;
   static constexpr int threads = 32 * warps;
-  static constexpr int block_co = warps * co_per_thread; // output channels per team
-  static constexpr int tile_qh = lanes_h * q_per_thread_h;
-  static constexpr int tile_qw = lanes_w * q_per_thread_w;
-  static constexpr int patch_h = tile_qh + max_offset;
-  static constexpr int patch_w = tile_qw + max_offset;
-  static constexpr int patch_pitch = (patch_w + 3) / 4 * 4; // rows 16-byte aligned for float4
-  static constexpr int patch_size = patch_h * patch_pitch;
-  static constexpr int weights_per_ci = Kernel * Kernel * block_co;
-  static constexpr int window_h = q_per_thread_h + max_offset;
-  static constexpr int window_w = q_per_thread_w + max_offset;
-  static constexpr int out_rows = Stride * tile_qh;
+  static constexpr int block_co = 32;                 // output channels per team
+  static constexpr int tile_qh = Stride == 1 ? 16 : 4; // output blocks per team, per axis
+  static constexpr int tile_qw = 32;
+  static constexpr int out_rows = Stride * tile_qh; // the team's output tile
   static constexpr int out_cols = Stride * tile_qw;
-  static constexpr int out_pitch = out_cols + 1;
-  // Kokkos grants a CUDA team at most sharedMemPerBlock (48 KB) minus its own reserve (about
-  // 8 KB) of level-0 scratch, so tiles are sized for 40000 bytes. The epilogue's per-warp
-  // output tiles reuse the staging area after the main loop.
-  static constexpr int scratch_limit_floats = (40000 - 16) / 4;
-  static constexpr int out_floats = warps * out_rows * out_pitch;
-  static constexpr int chunk_ci = 16 * (patch_size + weights_per_ci) <= scratch_limit_floats ? 16 : 8;
-  static constexpr int staging_floats = chunk_ci * (patch_size + weights_per_ci);
+  static constexpr int patch_h = tile_qh + max_offset + extra_h;
+  static constexpr int patch_w = tile_qw + max_offset + extra_w;
+  // Patch rows start at an input column rounded down to a multiple of 4 (so they are copied
+  // 16 bytes at a time); `col_shift` in [0, 4) columns of slack precede the tile's first column.
+  static constexpr int patch_pitch = (patch_w + 3 + 3) / 4 * 4;
+  // Per-channel sizes padded to 8 mod 32 floats: a tensor-core fragment load (channels tig,
+  // pixels gid) then touches 32 different banks.
+  static constexpr int pad_to_8_mod_32(int n) { return n + ((8 - n % 32) + 32) % 32; }
+  static constexpr int patch_size = pad_to_8_mod_32(patch_h * patch_pitch);
+  static constexpr int taps = Kernel * Kernel;
+  // Weights in scratch: transposed [ci][tap][channel] (tap_pitch apart: spreads the transposing
+  // copies over banks) for the CUDA-core loop, or as in global memory [ci][channel][tap].
+  static constexpr int tap_pitch = block_co + 4;
+  static constexpr int weights_per_ci_transposed = pad_to_8_mod_32(taps * tap_pitch);
+  static constexpr int weights_per_ci_plain = pad_to_8_mod_32(taps * block_co);
+  static constexpr int weights_per_ci = weights_per_ci_transposed; // room for either layout
+  // Epilogue: the output tile of `epilogue_channels` channels at a time, in scratch.
+  static constexpr int out_pitch = out_cols + 4;
+  static constexpr int out_plane = out_rows * out_pitch + 4;
+  static constexpr int epilogue_channels = 8;
+  // Kokkos launches a CUDA team with at most sharedMemPerBlock (48 KB) of shared memory, of
+  // which it keeps 8*(team size + 2) bytes, so tiles are sized for 46800 bytes of scratch.
+  // Two stages of input channels are in flight (cp.async double buffering); the epilogue's
+  // output tile reuses the staging area after the main loop.
+  static constexpr int scratch_limit_floats = (46800 - 16) / 4;
+  static constexpr int out_floats = epilogue_channels * out_plane;
+  static constexpr int per_ci_floats = patch_size + weights_per_ci;
+  static constexpr int stages = 2 * 8 * per_ci_floats <= scratch_limit_floats ? 2 : 1; // chunks of >= 8 channels
+  static constexpr int chunk_ci = stages * 16 * per_ci_floats <= scratch_limit_floats ? 16 : 8;
+  static constexpr int stage_floats = chunk_ci * (patch_size + weights_per_ci);
+  static constexpr int staging_floats = stages * stage_floats;
   static constexpr std::size_t scratch_floats = staging_floats > out_floats ? staging_floats : out_floats;
   static_assert(scratch_floats <= scratch_limit_floats, "tile too large for Kokkos' level-0 scratch");
+  static_assert(patch_w <= 64, "input staging assumes at most two columns per lane");
 };
 
-template <class Config, class Epilogue>
+// What a team works on, decoded once from its league rank.
+struct GpuTeamTile
+{
+  int n, group;
+  int oh0, ow0;         // first output row/column of the tile
+  int ih_base, iw_base; // input row/column of the tile's first patch row/column
+  int iw_patch0;        // input column of patch column 0 (iw_base - col_shift)
+  int co0, co_valid;    // first channel (within the group) and how many exist
+};
+
+// Stages chunk c0 of input channels into one stage of scratch, asynchronously: the input patch
+// (zero outside the image and past the group's channels) and the weights, either transposed
+// from [ci][channel][tap] (global) to [ci][tap][channel] or kept as they are.
+template <class Config, bool TransposedWeights>
+KOKKOS_FORCEINLINE_FUNCTION void stage_chunk_async(float *stage, GpuTeamTile const &t, ConvGeometry const &g,
+                                                   float const *xg, float const *wg, int c0, bool vector_input,
+                                                   bool vector_weights, int warp, int lane, int rank)
+{
+  std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
+  int const cig = g.in_per_group;
+  float *const wdst = stage + Config::chunk_ci * Config::patch_size;
+  for (int row = warp; row < Config::chunk_ci * Config::patch_h; row += Config::warps)
+  {
+    int const ci = row / Config::patch_h, r = row - ci * Config::patch_h;
+    int const ih = t.ih_base + r;
+    bool const row_ok = c0 + ci < cig && ih >= 0 && ih < g.h.in;
+    float const *src = xg + std::int64_t(c0 + ci) * plane + std::int64_t(ih) * g.w.in;
+    float *dst = stage + ci * Config::patch_size + r * Config::patch_pitch;
+    if (vector_input) // rows start 16-byte aligned: 4 columns per copy, a copy is all in or all out on the left
+      for (int c4 = lane; c4 < Config::patch_pitch / 4; c4 += 32)
+      {
+        int const iw = t.iw_patch0 + 4 * c4;
+        int const left = g.w.in - iw;
+        int const bytes = (!row_ok || iw < 0 || left <= 0) ? 0 : (left >= 4 ? 16 : 4 * left);
+        copy_async_16(dst + 4 * c4, bytes > 0 ? src + iw : xg, bytes);
+      }
+    else
+      for (int c = lane; c < Config::patch_pitch; c += 32)
+      {
+        int const iw = t.iw_patch0 + c;
+        bool const ok = row_ok && iw >= 0 && iw < g.w.in;
+        copy_async_4(dst + c, ok ? src + iw : xg, ok);
+      }
+  }
+  std::int64_t const w_ci_stride = std::int64_t(g.out_per_group) * Config::taps;
+  constexpr int per_ci = Config::taps * Config::block_co; // the block's slice of one input channel
+  if constexpr (TransposedWeights)
+  {
+    // One (channel, tap) slot per thread, all chunk channels: the division is per slot.
+    for (int slot = rank; slot < per_ci; slot += Config::threads)
+    {
+      int const co = slot / Config::taps, tap = slot - co * Config::taps;
+      float *d = wdst + tap * Config::tap_pitch + co;
+      float const *src = wg + slot;
+      for (int ci = 0; ci < Config::chunk_ci; ++ci)
+      {
+        bool const ok = c0 + ci < cig && co < t.co_valid;
+        copy_async_4(d + ci * Config::weights_per_ci, ok ? src + (c0 + ci) * w_ci_stride : wg, ok);
+      }
+    }
+  }
+  else if (vector_weights) // the whole slice exists and is 16-byte aligned
+  {
+    constexpr int per_ci4 = per_ci / 4;
+    for (int e = rank; e < Config::chunk_ci * per_ci4; e += Config::threads)
+    {
+      int const ci = e / per_ci4, q = e - ci * per_ci4;
+      bool const ok = c0 + ci < cig;
+      copy_async_16(wdst + ci * Config::weights_per_ci + 4 * q, ok ? wg + (c0 + ci) * w_ci_stride + 4 * q : wg,
+                    ok ? 16 : 0);
+    }
+  }
+  else
+  {
+    for (int slot = rank; slot < per_ci; slot += Config::threads)
+    {
+      bool const co_ok = slot / Config::taps < t.co_valid;
+      for (int ci = 0; ci < Config::chunk_ci; ++ci)
+      {
+        bool const ok = co_ok && c0 + ci < cig;
+        copy_async_4(wdst + ci * Config::weights_per_ci + slot, ok ? wg + (c0 + ci) * w_ci_stride + slot : wg, ok);
+      }
+    }
+  }
+}
+
+// ---- main loop 1: CUDA cores (FFMA), IEEE fp32 -----------------------------------------------
+// Each warp owns 4 output channels (one float4 of weights per tap, a broadcast); its lanes, as
+// 4 x 8, own QH x QW output blocks each. Per input channel a thread loads its input window
+// into registers once and uses it for every tap of every block position:
+// acc[vh][vw][i][j][c] is output (oh0 + S*(lr*QH + i) + vh, ow0 + S*(lc*QW + j) + vw) of
+// channel 4*warp + c.
+template <class Config>
+struct SimtMainloop
+{
+  static constexpr int K = Config::kernel, S = Config::stride, OFF = Config::max_offset;
+  static constexpr int PH = Config::pad_phase_h, PW = Config::pad_phase_w;
+  static constexpr int CO = 4, QW = 4, QH = Config::tile_qh / 4;
+  static constexpr int window_h = QH + OFF + Config::extra_h, window_w = QW + OFF + Config::extra_w;
+  static constexpr bool transposed_weights = true;
+  // Windows start at a float4 boundary only if patch column 0 is the tile's first column
+  // (col_shift 0), so this loop takes the 4-byte input staging and reads windows as float4.
+  static constexpr bool needs_aligned_window = true;
+  static_assert(Config::block_co == Config::warps * CO && Config::tile_qw == 8 * QW, "warp layout");
+
+  float acc[S][S][QH][QW][CO];
+  int warp, lr, lc;
+
+  KOKKOS_FORCEINLINE_FUNCTION SimtMainloop(int warp_, int lane, int /*col_shift: always 0 here*/)
+      : warp(warp_), lr(lane / 8), lc(lane % 8)
+  {
+    KTCONV_UNROLL
+    for (int a = 0; a < S; ++a)
+      KTCONV_UNROLL
+      for (int b = 0; b < S; ++b)
+        KTCONV_UNROLL
+        for (int i = 0; i < QH; ++i)
+          KTCONV_UNROLL
+          for (int j = 0; j < QW; ++j)
+            KTCONV_UNROLL
+            for (int c = 0; c < CO; ++c)
+              acc[a][b][i][j][c] = 0.f;
+  }
+
+  KOKKOS_FORCEINLINE_FUNCTION void compute(float const *patch, float const *w, int nci)
+  {
+    for (int ci = 0; ci < nci; ++ci)
+    {
+      // The thread's input window: patch rows lr*QH + [0, window_h), columns lc*QW + [0, 8),
+      // two float4 per row (conflict-free: a quarter warp reads one contiguous row).
+      float win[window_h][8];
+      float const *pp = patch + ci * Config::patch_size + (lr * QH) * Config::patch_pitch + lc * QW;
+      KTCONV_UNROLL
+      for (int i = 0; i < window_h; ++i)
+        KTCONV_UNROLL
+        for (int h = 0; h < (window_w + 3) / 4; ++h)
+        {
+          float4 const v = *reinterpret_cast<float4 const *>(pp + i * Config::patch_pitch + 4 * h);
+          win[i][4 * h] = v.x;
+          win[i][4 * h + 1] = v.y;
+          win[i][4 * h + 2] = v.z;
+          win[i][4 * h + 3] = v.w;
+        }
+      float const *wp = w + ci * Config::weights_per_ci + warp * CO;
+      KTCONV_UNROLL
+      for (int vh = 0; vh < S; ++vh)
+        KTCONV_UNROLL
+        for (int jh = 0; (vh + PH) % S + jh * S < K; ++jh)
+          KTCONV_UNROLL
+          for (int vw = 0; vw < S; ++vw)
+            KTCONV_UNROLL
+            for (int jw = 0; (vw + PW) % S + jw * S < K; ++jw)
+            {
+              int const kh = (vh + PH) % S + jh * S, kw = (vw + PW) % S + jw * S;
+              int const dh = (vh + PH) / S - jh + OFF, dw = (vw + PW) / S - jw + OFF;
+              float4 const wv = *reinterpret_cast<float4 const *>(wp + (kh * K + kw) * Config::tap_pitch);
+              float const wc[4] = {wv.x, wv.y, wv.z, wv.w};
+              KTCONV_UNROLL
+              for (int i = 0; i < QH; ++i)
+                KTCONV_UNROLL
+                for (int j = 0; j < QW; ++j)
+                {
+                  float const xv = win[i + dh][j + dw];
+                  KTCONV_UNROLL
+                  for (int c = 0; c < CO; ++c)
+                    acc[vh][vw][i][j][c] += xv * wc[c];
+                }
+            }
+    }
+  }
+
+  // Writes the accumulators of channels [cg*8, cg*8 + 8) into the scratch output tile.
+  KOKKOS_FORCEINLINE_FUNCTION void write_tile(float *tile, int cg) const
+  {
+    if (warp / 2 != cg)
+      return;
+    KTCONV_UNROLL
+    for (int c = 0; c < CO; ++c)
+      KTCONV_UNROLL
+      for (int vh = 0; vh < S; ++vh)
+        KTCONV_UNROLL
+        for (int i = 0; i < QH; ++i)
+        {
+          // S*QW consecutive outputs of tile row S*(lr*QH + i) + vh: float4 stores, swizzled
+          // so that lanes lc and lc + 4 start on different halves (no bank conflict).
+          float vals[S * QW];
+          KTCONV_UNROLL
+          for (int j = 0; j < QW; ++j)
+            KTCONV_UNROLL
+            for (int vw = 0; vw < S; ++vw)
+              vals[S * j + vw] = acc[vh][vw][i][j][c];
+          float *const dst = tile + ((warp % 2) * CO + c) * Config::out_plane +
+                             (S * (lr * QH + i) + vh) * Config::out_pitch + lc * S * QW;
+          constexpr int vecs = S * QW / 4;
+          KTCONV_UNROLL
+          for (int t = 0; t < vecs; ++t)
+          {
+            int const h = vecs == 2 ? (t ^ ((lc >> 2) & 1)) : t;
+            *reinterpret_cast<float4 *>(dst + 4 * h) =
+                make_float4(vals[4 * h], vals[4 * h + 1], vals[4 * h + 2], vals[4 * h + 3]);
+          }
+        }
+  }
+};
+
+// ---- main loop 2: tensor cores (TF32 mma.sync m16n8k8), optional 3xTF32 split ----------------
+// An implicit GEMM per block position (vh, vw): M = the tile's output blocks (pixels),
+// N = channels, K = (input channel, tap of that phase). Warp w owns pixels of tile row
+// w % 4 (for S = 2; a quarter of the tile in general) as MT m-tiles of 16, and channels
+// 16*(w / 4) + [0, 16) as 2 n-tiles of 8, for every block position: acc = S*S*MT*2*4 floats.
+// Fragments come straight from the staged patch and weights (scratch padded so the loads are
+// conflict-free). Split = 3 adds the small parts (a - tf32(a)) for about fp32 accuracy.
+// TF32 keeps the top 19 bits of an fp32 value. Tensor cores ignore the low 13 bits of their
+// operands (truncation, as cuBLAS/cuDNN feed fp32 data); masking them explicitly makes the
+// split exact: x = big + small with big = tf32(x) and small = x - big exactly representable.
+KOKKOS_FORCEINLINE_FUNCTION unsigned tf32_bits(float f) { return Kokkos::bit_cast<unsigned>(f) & 0xffffe000u; }
+
+KOKKOS_FORCEINLINE_FUNCTION void mma_tf32(float (&d)[4], unsigned const (&a)[4], unsigned const (&b)[2])
+{
+  KOKKOS_IF_ON_DEVICE((asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+                                    "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                                    : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                                    : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));))
+  KOKKOS_IF_ON_HOST(((void)d; (void)a; (void)b;))
+}
+
+template <class Config, int Split>
+struct TensorCoreMainloop
+{
+  static constexpr int K = Config::kernel, S = Config::stride, OFF = Config::max_offset;
+  static constexpr int PH = Config::pad_phase_h, PW = Config::pad_phase_w;
+  static constexpr int pixels_per_warp = Config::tile_qh * Config::tile_qw / 4;
+  static constexpr int MT = pixels_per_warp / 16, NT = 2;
+  static constexpr bool transposed_weights = false;
+  static constexpr bool needs_aligned_window = false;
+  static_assert(Config::block_co == 32 && Config::warps == 8 && Config::tile_qw % 16 == 0, "warp layout");
+
+  float acc[S][S][MT][NT][4];
+  int warp, gid, tig, col_shift;
+
+  KOKKOS_FORCEINLINE_FUNCTION TensorCoreMainloop(int warp_, int lane, int col_shift_)
+      : warp(warp_), gid(lane / 4), tig(lane % 4), col_shift(col_shift_)
+  {
+    KTCONV_UNROLL
+    for (int a = 0; a < S; ++a)
+      KTCONV_UNROLL
+      for (int b = 0; b < S; ++b)
+        KTCONV_UNROLL
+        for (int m = 0; m < MT; ++m)
+          KTCONV_UNROLL
+          for (int nt = 0; nt < NT; ++nt)
+            KTCONV_UNROLL
+            for (int e = 0; e < 4; ++e)
+              acc[a][b][m][nt][e] = 0.f;
+  }
+
+  // pixel index (within the tile, row-major over tile_qh x tile_qw) of m-tile m, row r
+  KOKKOS_FORCEINLINE_FUNCTION int pixel(int m, int r) const { return (warp % 4) * pixels_per_warp + m * 16 + r; }
+
+  KOKKOS_FORCEINLINE_FUNCTION void compute(float const *patch, float const *w, int nci)
+  {
+    int const n_base = 16 * (warp / 4);
+    for (int c8 = 0; c8 < nci; c8 += 8) // nci is a multiple of 8 or the tail is zero-filled
+    {
+      float const *pa = patch + (c8 + tig) * Config::patch_size + col_shift;
+      float const *pb = w + (c8 + tig) * Config::weights_per_ci + (n_base + gid) * Config::taps;
+      KTCONV_UNROLL
+      for (int vh = 0; vh < S; ++vh)
+        KTCONV_UNROLL
+        for (int jh = 0; (vh + PH) % S + jh * S < K; ++jh)
+          KTCONV_UNROLL
+          for (int vw = 0; vw < S; ++vw)
+            KTCONV_UNROLL
+            for (int jw = 0; (vw + PW) % S + jw * S < K; ++jw)
+            {
+              int const kh = (vh + PH) % S + jh * S, kw = (vw + PW) % S + jw * S;
+              int const dh = (vh + PH) / S - jh + OFF, dw = (vw + PW) / S - jw + OFF;
+              // B (k = channel c8 + tig (+4), n = n_base + nt*8 + gid) for this tap
+              float bf[NT][2];
+              KTCONV_UNROLL
+              for (int nt = 0; nt < NT; ++nt)
+              {
+                float const *b = pb + (kh * K + kw) + nt * 8 * Config::taps;
+                bf[nt][0] = b[0];
+                bf[nt][1] = b[4 * Config::weights_per_ci];
+              }
+              unsigned bb[NT][2], bs[NT][2];
+              KTCONV_UNROLL
+              for (int nt = 0; nt < NT; ++nt)
+                KTCONV_UNROLL
+                for (int e = 0; e < 2; ++e)
+                {
+                  if constexpr (Split == 3)
+                  {
+                    bb[nt][e] = tf32_bits(bf[nt][e]);
+                    bs[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e] - Kokkos::bit_cast<float>(bb[nt][e]));
+                  }
+                  else
+                    bb[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e]); // the hardware truncates
+                }
+              KTCONV_UNROLL
+              for (int m = 0; m < MT; ++m)
+              {
+                // A (m = pixel gid (+8), k = channel tig (+4)) at this tap's window offset
+                int const p0 = pixel(m, gid);
+                int const row = p0 / Config::tile_qw, col = p0 % Config::tile_qw;
+                float const *a = pa + (row + dh) * Config::patch_pitch + col + dw;
+                float const af[4] = {a[0], a[8], a[4 * Config::patch_size], a[4 * Config::patch_size + 8]};
+                unsigned ab[4], as[4];
+                KTCONV_UNROLL
+                for (int e = 0; e < 4; ++e)
+                {
+                  if constexpr (Split == 3)
+                  {
+                    ab[e] = tf32_bits(af[e]);
+                    as[e] = Kokkos::bit_cast<unsigned>(af[e] - Kokkos::bit_cast<float>(ab[e]));
+                  }
+                  else
+                    ab[e] = Kokkos::bit_cast<unsigned>(af[e]);
+                }
+                KTCONV_UNROLL
+                for (int nt = 0; nt < NT; ++nt)
+                {
+                  if constexpr (Split == 3)
+                  {
+                    mma_tf32(acc[vh][vw][m][nt], as, bb[nt]);
+                    mma_tf32(acc[vh][vw][m][nt], ab, bs[nt]);
+                  }
+                  mma_tf32(acc[vh][vw][m][nt], ab, bb[nt]);
+                }
+              }
+            }
+    }
+  }
+
+  KOKKOS_FORCEINLINE_FUNCTION void write_tile(float *tile, int cg) const
+  {
+    // channels of this warp: n_base + nt*8 + 2*tig + (e & 1); group cg covers [8cg, 8cg + 8)
+    int const n_base = 16 * (warp / 4);
+    KTCONV_UNROLL
+    for (int nt = 0; nt < NT; ++nt)
+    {
+      if (n_base + nt * 8 != cg * 8)
+        continue;
+      KTCONV_UNROLL
+      for (int vh = 0; vh < S; ++vh)
+        KTCONV_UNROLL
+        for (int vw = 0; vw < S; ++vw)
+          KTCONV_UNROLL
+          for (int m = 0; m < MT; ++m)
+            KTCONV_UNROLL
+            for (int e = 0; e < 4; ++e)
+            {
+              int const p = pixel(m, gid + 8 * (e >> 1));
+              int const row = p / Config::tile_qw, col = p % Config::tile_qw;
+              int const c = 2 * tig + (e & 1);
+              tile[c * Config::out_plane + (S * row + vh) * Config::out_pitch + S * col + vw] = acc[vh][vw][m][nt][e];
+            }
+    }
+  }
+};
+
+// ---- the kernel: pipeline + epilogue, main loop as a parameter -------------------------------
+template <class Config, class Mainloop, class Epilogue>
 struct GpuTiledKernel
 {
   using MemorySpace = Kokkos::CudaSpace;
   using Team = typename Kokkos::TeamPolicy<Kokkos::Cuda>::member_type;
-  static constexpr int K = Config::kernel, S = Config::stride, OFF = Config::max_offset;
-  static constexpr int CO = Config::co_per_thread, QW = Config::q_per_thread_w, QH = Config::q_per_thread_h;
+  static constexpr int S = Config::stride, OFF = Config::max_offset;
 
   Input4<float, MemorySpace> x, weight;
   Input1<float, MemorySpace> conv_bias;
   Output4<float, MemorySpace> y;
   ConvGeometry g;
   Epilogue epilogue;
-  int q0h, q0w;         // first q of the tiling, per axis
   int tiles_h, tiles_w; // tiles per axis
   int co_blocks;        // ceil(out_per_group / block_co)
+  bool vector_stores;   // output rows are 16-byte aligned: store float4
+  bool vector_input;    // input rows are 16-byte aligned: stage them 16 bytes at a time
+  bool vector_weights;  // every channel block's weight slice is 16-byte aligned
+  int col_shift;        // columns between patch column 0 and the tile's first input column
 
   KOKKOS_FUNCTION void operator()(Team const &team) const
   {
     // league index -> (image*group, tile row, tile column, channel block); the channel block
     // varies fastest so teams sharing an input patch run together and hit L2.
+    GpuTeamTile t;
     int league = team.league_rank();
     int const cb = league % co_blocks;
     league /= co_blocks;
@@ -141,185 +564,131 @@ struct GpuTiledKernel
     league /= tiles_w;
     int const th = league % tiles_h;
     league /= tiles_h;
-    int const group = league % g.groups;
-    int const n = league / g.groups;
+    t.group = league % g.groups;
+    t.n = league / g.groups;
+    t.oh0 = th * Config::out_rows;
+    t.ow0 = tw * Config::out_cols;
+    t.ih_base = t.oh0 / S + g.h.padding / S - OFF;
+    t.iw_base = t.ow0 / S + g.w.padding / S - OFF;
+    t.iw_patch0 = t.iw_base - col_shift;
+    t.co0 = cb * Config::block_co;
+    t.co_valid = g.out_per_group - t.co0 < Config::block_co ? g.out_per_group - t.co0 : Config::block_co;
 
-    int const qh0 = q0h + th * Config::tile_qh; // q of the tile's first row
-    int const qw0 = q0w + tw * Config::tile_qw;
-    int const co0 = cb * Config::block_co; // first channel (within the group)
     int const cig = g.in_per_group;
+    std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
+    float const *const xg = x.data() + (std::int64_t(t.n) * g.in_channels + std::int64_t(t.group) * cig) * plane;
+    float const *const wg = weight.data() + (std::int64_t(t.group) * cig * g.out_per_group + t.co0) * Config::taps;
 
-    // 16-byte aligned: the window and weights are read as float4.
-    float *const patch =
+    // 16-byte aligned: windows, weights and the output tile are accessed as float4.
+    float *const scratch =
         static_cast<float *>(team.team_scratch(0).get_shmem_aligned(Config::scratch_floats * sizeof(float), 16));
-    float *const wsm = patch + Config::chunk_ci * Config::patch_size;
-    float *const outsm = patch; // reused by the epilogue, after the main loop
-
     int const rank = team.team_rank();
     int const warp = rank / 32, lane = rank % 32;
-    int const lr = lane / Config::lanes_w, lc = lane % Config::lanes_w;
 
-    float acc[S][S][QH][QW][CO];
-KTCONV_UNROLL
-    for (int a = 0; a < S; ++a)
-KTCONV_UNROLL
-      for (int b = 0; b < S; ++b)
-KTCONV_UNROLL
-        for (int i = 0; i < QH; ++i)
-KTCONV_UNROLL
-          for (int j = 0; j < QW; ++j)
-KTCONV_UNROLL
-            for (int c = 0; c < CO; ++c)
-              acc[a][b][i][j][c] = 0.f;
-
-    std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
-    float const *const xg = x.data() + (std::int64_t(n) * g.in_channels + std::int64_t(group) * cig) * plane;
-    float const *const wg = weight.data() + std::int64_t(group) * cig * g.out_per_group * (K * K);
-    int const co_valid = g.out_per_group - co0 < Config::block_co ? g.out_per_group - co0 : Config::block_co;
-
-    for (int c0 = 0; c0 < cig; c0 += Config::chunk_ci)
+    Mainloop mainloop(warp, lane, col_shift);
+    bool const vw = vector_weights && t.co_valid == Config::block_co;
+    constexpr bool transposed = Mainloop::transposed_weights;
+    int const chunks = (cig + Config::chunk_ci - 1) / Config::chunk_ci;
+    if constexpr (Config::stages == 2)
     {
-      team.team_barrier(); // the previous chunk is consumed
-      // Stage the input patch: rows q - OFF .. of the tile, zero outside the image.
-      for (int idx = rank; idx < Config::chunk_ci * Config::patch_h * Config::patch_w; idx += Config::threads)
+      stage_chunk_async<Config, transposed>(scratch, t, g, xg, wg, 0, vector_input, vw, warp, lane, rank);
+      copy_async_commit();
+    }
+    for (int chunk = 0; chunk < chunks; ++chunk)
+    {
+      int const c0 = chunk * Config::chunk_ci;
+      if constexpr (Config::stages == 2)
       {
-        int const ci = idx / (Config::patch_h * Config::patch_w);
-        int const rem = idx - ci * (Config::patch_h * Config::patch_w);
-        int const r = rem / Config::patch_w, c = rem - r * Config::patch_w;
-        int const ih = qh0 - OFF + r, iw = qw0 - OFF + c;
-        float v = 0.f;
-        if (c0 + ci < cig && ih >= 0 && ih < g.h.in && iw >= 0 && iw < g.w.in)
-          v = xg[std::int64_t(c0 + ci) * plane + std::int64_t(ih) * g.w.in + iw];
-        patch[ci * Config::patch_size + r * Config::patch_pitch + c] = v;
+        // Chunk + 1 streams into the other stage while this one is computed.
+        if (chunk + 1 < chunks)
+          stage_chunk_async<Config, transposed>(scratch + ((chunk + 1) % 2) * Config::stage_floats, t, g, xg, wg,
+                                                c0 + Config::chunk_ci, vector_input, vw, warp, lane, rank);
+        copy_async_commit();  // possibly empty: keeps the group count uniform
+        copy_async_wait<1>(); // this thread's copies of `chunk` have landed
       }
-      // Stage the weights as [ci][kh][kw][channel]; global is [ci][channel][kh][kw].
-      for (int idx = rank; idx < Config::chunk_ci * Config::weights_per_ci; idx += Config::threads)
+      else
       {
-        int const ci = idx / Config::weights_per_ci;
-        int const rem = idx - ci * Config::weights_per_ci; // = channel*K*K + tap, contiguous in global
-        int const co = rem / (K * K), tap = rem - co * (K * K);
-        float v = 0.f;
-        if (c0 + ci < cig && co < co_valid)
-          v = wg[(std::int64_t(c0 + ci) * g.out_per_group + co0 + co) * (K * K) + tap];
-        wsm[ci * Config::weights_per_ci + tap * Config::block_co + co] = v;
+        stage_chunk_async<Config, transposed>(scratch, t, g, xg, wg, c0, vector_input, vw, warp, lane, rank);
+        copy_async_commit();
+        copy_async_wait<0>();
       }
-      team.team_barrier();
-
+      team.team_barrier(); // every thread's copies have landed
+      float const *const cur = scratch + (chunk % Config::stages) * Config::stage_floats;
       int const nci = cig - c0 < Config::chunk_ci ? cig - c0 : Config::chunk_ci;
-      for (int ci = 0; ci < nci; ++ci)
-      {
-        // The thread's input window: patch rows lr*QH .. +QH+OFF, columns lc*QW .. +QW+OFF.
-        float win[Config::window_h][Config::window_w];
-        float const *pp = patch + ci * Config::patch_size + (lr * QH) * Config::patch_pitch + lc * QW;
-KTCONV_UNROLL
-        for (int i = 0; i < Config::window_h; ++i)
-        {
-          float4 const v = *reinterpret_cast<float4 const *>(pp + i * Config::patch_pitch);
-          win[i][0] = v.x;
-          win[i][1] = v.y;
-          win[i][2] = v.z;
-          win[i][3] = v.w;
-KTCONV_UNROLL
-          for (int j = 4; j < Config::window_w; ++j)
-            win[i][j] = pp[i * Config::patch_pitch + j];
-        }
-        float const *wp = wsm + ci * Config::weights_per_ci + warp * CO;
-        // Phase (rh, rw): taps kh = rh + jh*S reach back jh input rows (dilation 1).
-KTCONV_UNROLL
-        for (int rh = 0; rh < S; ++rh)
-KTCONV_UNROLL
-          for (int jh = 0; rh + jh * S < K; ++jh)
-KTCONV_UNROLL
-            for (int rw = 0; rw < S; ++rw)
-KTCONV_UNROLL
-              for (int jw = 0; rw + jw * S < K; ++jw)
-              {
-                int const kh = rh + jh * S, kw = rw + jw * S;
-                float4 const wv = *reinterpret_cast<float4 const *>(wp + (kh * K + kw) * Config::block_co);
-                float const wc[4] = {wv.x, wv.y, wv.z, wv.w};
-KTCONV_UNROLL
-                for (int i = 0; i < QH; ++i)
-KTCONV_UNROLL
-                  for (int j = 0; j < QW; ++j)
-                  {
-                    float const xv = win[i + OFF - jh][j + OFF - jw];
-KTCONV_UNROLL
-                    for (int c = 0; c < CO; ++c)
-                      acc[rh][rw][i][j][c] += xv * wc[c];
-                  }
-              }
-      }
+      mainloop.compute(cur, cur + Config::chunk_ci * Config::patch_size, nci);
+      team.team_barrier(); // the stage is consumed before it is refilled (or reused below)
     }
 
-    // Epilogue: one output channel at a time through the warp's scratch tile, then coalesced
-    // row stores. Output rows of the tile start at S*qh0 - padding (phase 0 of q = qh0).
-    team.team_barrier(); // every warp is done reading the staging area it reuses
-    float *const tile = outsm + warp * Config::out_rows * Config::out_pitch;
-    int const oh0 = S * qh0 - g.h.padding, ow0 = S * qw0 - g.w.padding;
-KTCONV_UNROLL
-    for (int c = 0; c < CO; ++c)
+    // Epilogue: 8 channels at a time, the main loop writes its accumulators into the scratch
+    // output tile (laid out like the output); then every thread applies the conv bias and the
+    // Epilogue functor and stores whole float4 rows, coalesced. Each output is written once.
+    constexpr int vecs_per_channel = Config::out_rows * Config::out_cols / 4;
+    for (int cg = 0; cg * Config::epilogue_channels < t.co_valid; ++cg)
     {
-      int const col = co0 + warp * CO + c; // channel within the group
-      int const co = group * g.out_per_group + col;
-      bool const valid = col < g.out_per_group;
-      float const bias = (valid && g.has_conv_bias) ? conv_bias(co) : 0.f;
-KTCONV_UNROLL
-      for (int rh = 0; rh < S; ++rh)
-KTCONV_UNROLL
-        for (int rw = 0; rw < S; ++rw)
-KTCONV_UNROLL
-          for (int i = 0; i < QH; ++i)
-KTCONV_UNROLL
-            for (int j = 0; j < QW; ++j)
-            {
-              // q = (qh0 + lr*QH + i, qw0 + lc*QW + j) of phase (rh, rw) is output row
-              // S*(lr*QH + i) + rh of the tile, column S*(lc*QW + j) + rw.
-              int const r = S * (lr * QH + i) + rh, cc = S * (lc * QW + j) + rw;
-              tile[r * Config::out_pitch + cc] = acc[rh][rw][i][j][c];
-            }
-      KOKKOS_IF_ON_DEVICE((__syncwarp();))
-      if (valid)
+      mainloop.write_tile(scratch, cg);
+      team.team_barrier();
+      for (int e = rank; e < Config::epilogue_channels * vecs_per_channel; e += Config::threads)
       {
-        float *const yc = y.data() + (std::int64_t(n) * g.out_channels + co) * std::int64_t(g.h.out) * g.w.out;
-        for (int e = lane; e < Config::out_rows * Config::out_cols; e += 32)
+        int const c = e / vecs_per_channel, rem = e - c * vecs_per_channel;
+        int const r = rem / (Config::out_cols / 4), c4 = rem - r * (Config::out_cols / 4);
+        int const col = t.co0 + cg * Config::epilogue_channels + c;
+        int const oh = t.oh0 + r, ow = t.ow0 + 4 * c4;
+        if (col >= g.out_per_group || oh >= g.h.out || ow >= g.w.out)
+          continue;
+        int const co = t.group * g.out_per_group + col;
+        float4 v = *reinterpret_cast<float4 const *>(scratch + c * Config::out_plane + r * Config::out_pitch + 4 * c4);
+        if (g.has_conv_bias)
         {
-          int const r = e / Config::out_cols, cc = e - r * Config::out_cols;
-          int const oh = oh0 + r, ow = ow0 + cc;
-          if (oh >= 0 && oh < g.h.out && ow >= 0 && ow < g.w.out)
-          {
-            float v = tile[r * Config::out_pitch + cc];
-            if (g.has_conv_bias)
-              v += bias;
-            yc[std::int64_t(oh) * g.w.out + ow] = epilogue(v, co);
-          }
+          float const b = conv_bias(co);
+          v.x += b;
+          v.y += b;
+          v.z += b;
+          v.w += b;
+        }
+        v.x = epilogue(v.x, co);
+        v.y = epilogue(v.y, co);
+        v.z = epilogue(v.z, co);
+        v.w = epilogue(v.w, co);
+        float *const dst = y.data() + ((std::int64_t(t.n) * g.out_channels + co) * g.h.out + oh) * g.w.out + ow;
+        if (vector_stores && ow + 3 < g.w.out)
+          *reinterpret_cast<float4 *>(dst) = v;
+        else
+        {
+          dst[0] = v.x; // ow < w.out was checked above
+          if (ow + 1 < g.w.out)
+            dst[1] = v.y;
+          if (ow + 2 < g.w.out)
+            dst[2] = v.z;
+          if (ow + 3 < g.w.out)
+            dst[3] = v.w;
         }
       }
-      KOKKOS_IF_ON_DEVICE((__syncwarp();))
+      team.team_barrier();
     }
   }
 };
 
-template <int Kernel, int Stride, class Epilogue>
-void launch_gpu_tiled(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
-                      Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
-                      Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue)
+template <class Config, class Mainloop, class Epilogue>
+void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
+                             Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
+                             Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue)
 {
-  using Config = GpuTileConfig<Kernel, Stride>;
-  GpuTiledKernel<Config, Epilogue> k{x, weight, conv_bias, y, g, epilogue, 0, 0, 0, 0, 0};
-  // q range over all phases: q_begin is smallest for the last phase, q_end largest for phase 0.
-  auto range = [](AxisGeometry const &a, int &q0, int &tiles, int tile) {
-    int lo = a.q_begin(0), hi = a.q_end(0);
-    for (int r = 1; r < a.stride; ++r)
-    {
-      lo = a.q_begin(r) < lo ? a.q_begin(r) : lo;
-      hi = a.q_end(r) > hi ? a.q_end(r) : hi;
-    }
-    q0 = lo;
-    tiles = (hi - lo + tile - 1) / tile;
-  };
-  range(g.h, k.q0h, k.tiles_h, Config::tile_qh);
-  range(g.w, k.q0w, k.tiles_w, Config::tile_qw);
+  GpuTiledKernel<Config, Mainloop, Epilogue> k{x, weight, conv_bias, y, g, epilogue, 0, 0, 0, false, false, false, 0};
+  k.tiles_h = (g.h.out + Config::out_rows - 1) / Config::out_rows;
+  k.tiles_w = (g.w.out + Config::out_cols - 1) / Config::out_cols;
   k.co_blocks = (g.out_per_group + Config::block_co - 1) / Config::block_co;
+  k.vector_stores = g.w.out % 4 == 0 && reinterpret_cast<std::uintptr_t>(y.data()) % 16 == 0;
+  k.vector_input = !Mainloop::needs_aligned_window && g.w.in % 4 == 0 &&
+                   reinterpret_cast<std::uintptr_t>(x.data()) % 16 == 0;
+  // Every team's weight slice starts at (group*cig*cog + block*block_co) * taps floats.
+  k.vector_weights = (std::int64_t(g.in_per_group) * g.out_per_group * Config::taps) % 4 == 0 &&
+                     (std::int64_t(Config::block_co) * Config::taps) % 4 == 0 &&
+                     (std::int64_t(g.out_per_group) * Config::taps) % 4 == 0 &&
+                     reinterpret_cast<std::uintptr_t>(weight.data()) % 16 == 0;
+  // Tiles start at input column ow0/S + padding div S - max_offset, with ow0/S a multiple of 4;
+  // rounding that down to a multiple of 4 leaves the same shift for every tile.
+  int const iw0 = g.w.padding / Config::stride - Config::max_offset;
+  k.col_shift = k.vector_input ? ((iw0 % 4) + 4) % 4 : 0;
   std::int64_t const league = g.batch * g.groups * std::int64_t(k.tiles_h) * k.tiles_w * k.co_blocks;
   if (league > std::int64_t(std::numeric_limits<int>::max()))
     throw std::runtime_error("ktconv: problem too large for one launch of the tiled kernel");
@@ -327,6 +696,26 @@ void launch_gpu_tiled(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<f
                                                                                     Config::threads);
   policy.set_scratch_size(0, Kokkos::PerTeam(Config::scratch_floats * sizeof(float) + 16));
   Kokkos::parallel_for("ktconv::gpu_tiled", policy, k);
+}
+
+template <int Kernel, int Stride, int PadPhase, class Epilogue>
+void launch_gpu_tiled(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
+                      Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
+                      Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue, MathMode math)
+{
+  using Config = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase>;
+  switch (math)
+  {
+  case MathMode::tf32:
+    launch_gpu_tiled_kernel<Config, TensorCoreMainloop<Config, 1>>(space, g, x, weight, conv_bias, y, epilogue);
+    break;
+  case MathMode::tf32x3:
+    launch_gpu_tiled_kernel<Config, TensorCoreMainloop<Config, 3>>(space, g, x, weight, conv_bias, y, epilogue);
+    break;
+  default:
+    launch_gpu_tiled_kernel<Config, SimtMainloop<Config>>(space, g, x, weight, conv_bias, y, epilogue);
+    break;
+  }
 }
 
 #endif // KOKKOS_ENABLE_CUDA
@@ -342,12 +731,16 @@ void run_gpu_tiled([[maybe_unused]] ExecutionSpace const &space, [[maybe_unused]
 #if defined(KOKKOS_ENABLE_CUDA)
   if constexpr (std::is_same_v<ExecutionSpace, Kokkos::Cuda> && std::is_same_v<T, float>)
   {
+    auto const fast = device_epilogue(epilogue);
     switch (gpu_tiled_variant(g))
     {
-    case 0: launch_gpu_tiled<3, 2>(space, g, x, weight, conv_bias, y, epilogue); return;
-    case 1: launch_gpu_tiled<4, 2>(space, g, x, weight, conv_bias, y, epilogue); return;
-    case 2: launch_gpu_tiled<2, 2>(space, g, x, weight, conv_bias, y, epilogue); return;
-    case 3: launch_gpu_tiled<3, 1>(space, g, x, weight, conv_bias, y, epilogue); return;
+    case 0: launch_gpu_tiled<3, 2, 0>(space, g, x, weight, conv_bias, y, fast, math); return;
+    case 1: launch_gpu_tiled<3, 2, 1>(space, g, x, weight, conv_bias, y, fast, math); return;
+    case 2: launch_gpu_tiled<4, 2, 0>(space, g, x, weight, conv_bias, y, fast, math); return;
+    case 3: launch_gpu_tiled<4, 2, 1>(space, g, x, weight, conv_bias, y, fast, math); return;
+    case 4: launch_gpu_tiled<2, 2, 0>(space, g, x, weight, conv_bias, y, fast, math); return;
+    case 5: launch_gpu_tiled<2, 2, 1>(space, g, x, weight, conv_bias, y, fast, math); return;
+    case 6: launch_gpu_tiled<3, 1, 0>(space, g, x, weight, conv_bias, y, fast, math); return;
     default: break;
     }
   }

@@ -1,0 +1,55 @@
+#ifndef KTCONV_DETAILS_DEVICE_EPILOGUE_HPP
+#define KTCONV_DETAILS_DEVICE_EPILOGUE_HPP
+
+#include <ktconv/KTConv_Epilogue.hpp>
+
+#include <Kokkos_Core.hpp>
+
+#include <cmath>
+
+namespace ktconv::Details
+{
+
+// The form of an epilogue that a kernel runs: the same function, with work moved out of the
+// per-element path where that changes no result.
+template <class Epilogue>
+Epilogue device_epilogue(Epilogue const &e)
+{
+  return e;
+}
+
+// BiasClampScaleEpilogue whose final `/ scale` is a multiplication by 1/scale when scale is a
+// power of two: x / 2^k and x * 2^-k are the same real number, so they round identically (an
+// IEEE division is a dozen instructions on a GPU). Any other scale keeps the division.
+template <class T, class MemorySpace>
+struct BiasClampScaleDeviceEpilogue
+{
+  Kokkos::View<T const *, MemorySpace> bias;
+  T lower, upper, scale, inverse_scale;
+  bool has_bias, exact_inverse;
+
+  KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const
+  {
+    T y = value;
+    if (has_bias)
+      y = y + bias(channel);
+    y = clamp_propagate_nan(y, lower, upper);
+    y = y * scale;
+    y = clamp_propagate_nan(y, lower, upper);
+    return exact_inverse ? y * inverse_scale : y / scale;
+  }
+};
+
+template <class T, class MemorySpace>
+BiasClampScaleDeviceEpilogue<T, MemorySpace> device_epilogue(BiasClampScaleEpilogue<T, MemorySpace> const &e)
+{
+  int exponent = 0;
+  bool const power_of_two = std::frexp(double(e.scale), &exponent) == 0.5 || std::frexp(double(e.scale), &exponent) == -0.5;
+  T const inverse = T(1) / e.scale;
+  return {e.bias, e.lower, e.upper, e.scale, inverse, e.bias.extent(0) != 0,
+          power_of_two && std::isfinite(double(inverse)) && inverse != T(0) && std::isnormal(double(inverse))};
+}
+
+} // namespace ktconv::Details
+
+#endif
