@@ -39,8 +39,8 @@ struct HostRowTiling
 {
   using simd = Kokkos::Experimental::simd<T>;          // the host's native vector (AVX2: 256 bits)
   static constexpr int vector = int(simd::size());
-  static constexpr int block_c = 4;                  // output channels per register tile
-  static constexpr int block_v = 3;                  // vectors of outputs per register tile
+  static constexpr int block_c = 6;                  // output channels per register tile
+  static constexpr int block_v = 2;                  // vectors of outputs per register tile
   static constexpr int block_q = vector * block_v;   // outputs per register tile
 };
 
@@ -110,9 +110,14 @@ struct HostRowKernel
            std::int64_t(g.in_per_group) * BC;
   }
 
+  // Per-thread scratch: the staged input rows, then the row buffer (BC x w.out) of a channel block.
+  static std::size_t stage_elems(ConvGeometry const &g, HostRowLayout const &l)
+  {
+    return (std::size_t(l.stage_size()) * std::size_t(g.in_per_group) + 15) / 16 * 16;
+  }
   static std::size_t scratch_bytes(ConvGeometry const &g, HostRowLayout const &l)
   {
-    return std::size_t(l.stage_size()) * std::size_t(g.in_per_group) * sizeof(T) + 64;
+    return (stage_elems(g, l) + std::size_t(BC) * std::size_t(g.w.out)) * sizeof(T) + 64;
   }
 
   // One register tile: out[c][j] = sum over (staged h tap s, w tap t, ci) of
@@ -158,6 +163,24 @@ struct HostRowKernel
         Kokkos::Experimental::simd_unchecked_store(acc[c][v], &out[c][v * VL], Kokkos::Experimental::simd_flag_default);
   }
 
+  // y[j] = epilogue(rb[j] + cb, co) for j < count. An epilogue that offers for_channel (a pure
+  // per-channel function, see BiasClampScaleEpilogue) gets a loop the compiler vectorizes;
+  // otherwise (it may read memory the compiler cannot prove distinct from y) a scalar loop.
+  void store_row(T *yr, T const *rb, int count, T cb, int co) const
+  {
+    if constexpr (requires { epilogue.for_channel(co)(cb); })
+    {
+      auto const f = epilogue.for_channel(co);
+      for (int j = 0; j < count; ++j)
+        yr[j] = f(rb[j] + cb);
+    }
+    else
+    {
+      for (int j = 0; j < count; ++j)
+        yr[j] = epilogue(rb[j] + cb, co);
+    }
+  }
+
   void operator()(Member const &member) const
   {
     std::int64_t const task = task_offset + member.league_rank();
@@ -201,29 +224,33 @@ struct HostRowKernel
       }
     }
 
+    // Channel block outer: each block's outputs of all width phases go to the row buffer (in
+    // L1), then the epilogue runs over whole contiguous output rows and stores each once.
+    T *const rowbuf = stage + stage_elems(g, l);
     T acc[BC][BQ];
-    for (int rw = 0; rw < g.w.stride; ++rw)
+    std::int64_t const ystride_c = std::int64_t(g.h.out) * g.w.out;
+    T *const yrow0 = y.data() +
+                     ((std::int64_t(n) * g.out_channels + std::int64_t(group) * g.out_per_group) * g.h.out + oh) *
+                         std::int64_t(g.w.out);
+    int const wout = g.w.out, sy = g.w.stride;
+    for (int block = 0; block < l.blocks; ++block)
     {
-      int const qb = g.w.q_begin(rw) > 0 ? g.w.q_begin(rw) : 0; // q_begin may be negative only if padding < 0
-      int const qe = g.w.q_end(rw);
-      if (qe <= qb)
-        continue;
-      int const tw0 = g.w.first_tap(rw);
-      int const off0 = tw0 < 0 ? 0 : g.w.first_offset(tw0, rw);
-      int const ntaps_w = g.w.num_taps(tw0);
-      bool const empty = ntaps_h == 0 || ntaps_w == 0;
-      for (int q = qb; q < qe; q += BQ)
+      int const c0 = block * BC;
+      int const nc = (g.out_per_group - c0) < BC ? (g.out_per_group - c0) : BC;
+      for (int rw = 0; rw < g.w.stride; ++rw)
       {
-        int const nq = (qe - q) < BQ ? (qe - q) : BQ;
-        T const *const xs = stage + (q - off0 - l.col_lo);
-        T *const yrow = y.data() + ((std::int64_t(n) * g.out_channels + std::int64_t(group) * g.out_per_group) *
-                                        g.h.out + oh) * g.w.out + g.w.output_of(rw, q);
-        std::int64_t const ystride_c = std::int64_t(g.h.out) * g.w.out;
-        int const sy = g.w.stride;
-        for (int block = 0; block < l.blocks; ++block)
+        int const qb = g.w.q_begin(rw) > 0 ? g.w.q_begin(rw) : 0; // q_begin may be negative only if padding < 0
+        int const qe = g.w.q_end(rw);
+        if (qe <= qb)
+          continue;
+        int const tw0 = g.w.first_tap(rw);
+        int const off0 = tw0 < 0 ? 0 : g.w.first_offset(tw0, rw);
+        int const ntaps_w = g.w.num_taps(tw0);
+        bool const empty = ntaps_h == 0 || ntaps_w == 0;
+        T const *const w0 = empty ? nullptr : packed.data() + pack_offset(group, block, kh_first, tw0);
+        for (int q = qb; q < qe; q += BQ)
         {
-          int const c0 = block * BC;
-          int const nc = (g.out_per_group - c0) < BC ? (g.out_per_group - c0) : BC;
+          int const nq = (qe - q) < BQ ? (qe - q) : BQ;
           if (empty)
           {
             for (int c = 0; c < BC; ++c)
@@ -231,22 +258,23 @@ struct HostRowKernel
                 acc[c][j] = T(0);
           }
           else
-          {
-            tile(acc, xs, packed.data() + pack_offset(group, block, kh_first, tw0), ntaps_h, ntaps_w);
-          }
+            tile(acc, stage + (q - off0 - l.col_lo), w0, ntaps_h, ntaps_w);
+          int const ow0 = g.w.output_of(rw, q);
           for (int c = 0; c < nc; ++c)
           {
-            int const co = group * g.out_per_group + c0 + c;
-            T const cb = g.has_conv_bias ? conv_bias(co) : T(0);
-            T *const yr = yrow + (c0 + c) * ystride_c;
-            if (sy == 1)
-              for (int j = 0; j < nq; ++j)
-                yr[j] = epilogue(acc[c][j] + cb, co);
-            else
-              for (int j = 0; j < nq; ++j)
-                yr[std::int64_t(j) * sy] = epilogue(acc[c][j] + cb, co);
+            T *const rb = rowbuf + c * wout + ow0;
+            for (int j = 0; j < nq; ++j)
+              rb[j * sy] = acc[c][j];
           }
         }
+      }
+      for (int c = 0; c < nc; ++c)
+      {
+        int const co = group * g.out_per_group + c0 + c;
+        T const cb = g.has_conv_bias ? conv_bias(co) : T(0);
+        T const *const rb = rowbuf + c * wout;
+        T *const yr = yrow0 + (c0 + c) * ystride_c;
+        store_row(yr, rb, wout, cb, co);
       }
     }
   }
