@@ -181,6 +181,19 @@ struct HostRowKernel
     }
   }
 
+  // Asks for the block's output rows (cache lines, for writing) before the block is computed,
+  // so the epilogue's stores do not each wait for a line to come from memory.
+  static void prefetch_for_write([[maybe_unused]] T *y0, [[maybe_unused]] int rows,
+                                 [[maybe_unused]] std::int64_t stride, [[maybe_unused]] int count)
+  {
+#if defined(__GNUC__)
+    constexpr int line = 64 / int(sizeof(T));
+    for (int c = 0; c < rows; ++c)
+      for (int j = 0; j < count; j += line)
+        __builtin_prefetch(y0 + c * stride + j, 1, 3);
+#endif
+  }
+
   void operator()(Member const &member) const
   {
     std::int64_t const task = task_offset + member.league_rank();
@@ -237,6 +250,7 @@ struct HostRowKernel
     {
       int const c0 = block * BC;
       int const nc = (g.out_per_group - c0) < BC ? (g.out_per_group - c0) : BC;
+      prefetch_for_write(yrow0 + c0 * ystride_c, nc, ystride_c, wout);
       for (int rw = 0; rw < g.w.stride; ++rw)
       {
         int const qb = g.w.q_begin(rw) > 0 ? g.w.q_begin(rw) : 0; // q_begin may be negative only if padding < 0
@@ -259,12 +273,18 @@ struct HostRowKernel
           }
           else
             tile(acc, stage + (q - off0 - l.col_lo), w0, ntaps_h, ntaps_w);
-          int const ow0 = g.w.output_of(rw, q);
-          for (int c = 0; c < nc; ++c)
+          T *const rb = rowbuf + g.w.output_of(rw, q);
+          if (nq == BQ && nc == BC) // full tile: fixed trip counts, fully unrolled
           {
-            T *const rb = rowbuf + c * wout + ow0;
-            for (int j = 0; j < nq; ++j)
-              rb[j * sy] = acc[c][j];
+            for (int c = 0; c < BC; ++c)
+              for (int j = 0; j < BQ; ++j)
+                rb[c * wout + j * sy] = acc[c][j];
+          }
+          else
+          {
+            for (int c = 0; c < nc; ++c)
+              for (int j = 0; j < nq; ++j)
+                rb[c * wout + j * sy] = acc[c][j];
           }
         }
       }
