@@ -312,21 +312,25 @@ pack_weights_for_host_rows(ExecutionSpace const &space, ConvGeometry const &g,
   Kokkos::View<T *, typename ExecutionSpace::memory_space> packed(
       Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "ktconv::packed_weights"), size);
   int const kh_n = g.h.kernel, kw_n = g.w.kernel, cig = g.in_per_group, cog = g.out_per_group;
+  // One work item per (group, block, kh, kw): the index arithmetic is per item, the inner
+  // loops over (ci, c) only add.
+  std::int64_t const items = std::int64_t(g.groups) * blocks_per_group * kh_n * kw_n;
   Kokkos::parallel_for(
-      "ktconv::pack_weights", Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, size),
-      [=](std::int64_t i) {
-        int const c = int(i % BC);
-        std::int64_t r = i / BC;
-        int const ci = int(r % cig);
-        r /= cig;
-        int const kw = int(r % kw_n);
-        r /= kw_n;
+      "ktconv::pack_weights", Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, items),
+      [=](std::int64_t item) {
+        int const kw = int(item % kw_n);
+        std::int64_t r = item / kw_n;
         int const kh = int(r % kh_n);
         r /= kh_n;
         int const block = int(r % blocks_per_group);
         int const group = int(r / blocks_per_group);
-        int const col = block * BC + c;
-        packed(i) = col < cog ? weight(group * cig + ci, col, kh, kw) : T(0);
+        T *dst = packed.data() + item * cig * BC;
+        for (int ci = 0; ci < cig; ++ci)
+          for (int c = 0; c < BC; ++c)
+          {
+            int const col = block * BC + c;
+            *dst++ = col < cog ? weight(group * cig + ci, col, kh, kw) : T(0);
+          }
       });
   return packed;
 }
