@@ -111,20 +111,24 @@ struct HostRowKernel
   }
 
   // Per-thread scratch: the staged input rows, then the row buffer (BC x w.out) of a channel block.
+  // The row buffer holds a channel's outputs by output phase: [c][r][m] for output column
+  // ow = stride*m + r, each (c, r) row padded by a whole tile (tiles store full vectors).
+  static int rowbuf_m(ConvGeometry const &g) { return (g.w.out + g.w.stride - 1) / g.w.stride + BQ; }
+  static std::int64_t rowbuf_channel(ConvGeometry const &g) { return std::int64_t(g.w.stride) * rowbuf_m(g); }
   static std::size_t stage_elems(ConvGeometry const &g, HostRowLayout const &l)
   {
     return (std::size_t(l.stage_size()) * std::size_t(g.in_per_group) + 15) / 16 * 16;
   }
   static std::size_t scratch_bytes(ConvGeometry const &g, HostRowLayout const &l)
   {
-    return (stage_elems(g, l) + std::size_t(BC) * std::size_t(g.w.out)) * sizeof(T) + 64;
+    return (stage_elems(g, l) + std::size_t(BC) * std::size_t(rowbuf_channel(g))) * sizeof(T) + 64;
   }
 
-  // One register tile: out[c][j] = sum over (staged h tap s, w tap t, ci) of
+  // One register tile: out[c * out_stride_c + j] = sum over (staged h tap s, w tap t, ci) of
   // w[s][t][ci][c] * stage[s][ci][col0 - t*off_step + j]. `xs` points at staged column col0 of
   // h tap 0, `w0` at the packed weights of (first staged kh, tw0) of the channel block.
   // Accumulators are local SIMD values (never addressable), so they live in registers.
-  void tile(T (&out)[BC][BQ], T const *xs, T const *w0, int ntaps_h, int ntaps_w) const
+  void tile(T *out, std::int64_t out_stride_c, T const *xs, T const *w0, int ntaps_h, int ntaps_w) const
   {
     using V = typename HostRowTiling<T>::simd;
     using Kokkos::Experimental::simd_unchecked_load;
@@ -160,25 +164,49 @@ struct HostRowKernel
     }
     for (int c = 0; c < BC; ++c)
       for (int v = 0; v < BV; ++v)
-        Kokkos::Experimental::simd_unchecked_store(acc[c][v], &out[c][v * VL], Kokkos::Experimental::simd_flag_default);
+        Kokkos::Experimental::simd_unchecked_store(acc[c][v], out + c * out_stride_c + v * VL,
+                                                   Kokkos::Experimental::simd_flag_default);
   }
 
-  // y[j] = epilogue(rb[j] + cb, co) for j < count. An epilogue that offers for_channel (a pure
-  // per-channel function, see BiasClampScaleEpilogue) gets a loop the compiler vectorizes;
-  // otherwise (it may read memory the compiler cannot prove distinct from y) a scalar loop.
-  void store_row(T *yr, T const *rb, int count, T cb, int co) const
+  // y[ow] = epilogue(rb[r][m] + cb, co) for ow = stride*m + r < count, rb rows bm apart. An
+  // epilogue that offers for_channel (a pure per-channel function, see BiasClampScaleEpilogue)
+  // gets loops the compiler vectorizes (stride 2: an interleave of two rows); otherwise (it
+  // may read memory the compiler cannot prove distinct from y) scalar loops.
+  void store_row(T *yr, T const *rb, int bm, int count, T cb, int co) const
   {
+    int const sy = g.w.stride;
+    auto run = [&](auto const &f) {
+      if (sy == 1)
+      {
+        for (int j = 0; j < count; ++j)
+          yr[j] = f(rb[j] + cb);
+      }
+      else if (sy == 2)
+      {
+        T const *const r0 = rb, *const r1 = rb + bm;
+        int const pairs = count / 2;
+        for (int m = 0; m < pairs; ++m)
+        {
+          yr[2 * m] = f(r0[m] + cb);
+          yr[2 * m + 1] = f(r1[m] + cb);
+        }
+        if (count % 2)
+          yr[count - 1] = f(r0[pairs] + cb);
+      }
+      else
+      {
+        for (int r = 0; r < sy && r < count; ++r)
+        {
+          T const *const rr = rb + std::int64_t(r) * bm;
+          for (int m = 0, ow = r; ow < count; ++m, ow += sy)
+            yr[ow] = f(rr[m] + cb);
+        }
+      }
+    };
     if constexpr (requires { epilogue.for_channel(co)(cb); })
-    {
-      auto const f = epilogue.for_channel(co);
-      for (int j = 0; j < count; ++j)
-        yr[j] = f(rb[j] + cb);
-    }
+      run(epilogue.for_channel(co));
     else
-    {
-      for (int j = 0; j < count; ++j)
-        yr[j] = epilogue(rb[j] + cb, co);
-    }
+      run([&](T v) { return epilogue(v, co); });
   }
 
   // Asks for the block's output rows (cache lines, for writing) before the block is computed,
@@ -240,12 +268,12 @@ struct HostRowKernel
     // Channel block outer: each block's outputs of all width phases go to the row buffer (in
     // L1), then the epilogue runs over whole contiguous output rows and stores each once.
     T *const rowbuf = stage + stage_elems(g, l);
-    T acc[BC][BQ];
     std::int64_t const ystride_c = std::int64_t(g.h.out) * g.w.out;
     T *const yrow0 = y.data() +
                      ((std::int64_t(n) * g.out_channels + std::int64_t(group) * g.out_per_group) * g.h.out + oh) *
                          std::int64_t(g.w.out);
-    int const wout = g.w.out, sy = g.w.stride;
+    int const wout = g.w.out, sy = g.w.stride, bm = rowbuf_m(g);
+    std::int64_t const bc = rowbuf_channel(g);
     for (int block = 0; block < l.blocks; ++block)
     {
       int const c0 = block * BC;
@@ -262,39 +290,28 @@ struct HostRowKernel
         int const ntaps_w = g.w.num_taps(tw0);
         bool const empty = ntaps_h == 0 || ntaps_w == 0;
         T const *const w0 = empty ? nullptr : packed.data() + pack_offset(group, block, kh_first, tw0);
+        // This phase's outputs ow = output_of(rw, q) >= 0 all have ow % stride == r, and
+        // m = (ow - r) / stride = q - (qb's m offset): one row of the buffer, consecutive.
+        int const ow_b = g.w.output_of(rw, qb);
+        int const r = ow_b % sy;
+        T *const rb = rowbuf + std::int64_t(r) * bm + (ow_b - r) / sy - qb;
         for (int q = qb; q < qe; q += BQ)
         {
-          int const nq = (qe - q) < BQ ? (qe - q) : BQ;
           if (empty)
           {
             for (int c = 0; c < BC; ++c)
               for (int j = 0; j < BQ; ++j)
-                acc[c][j] = T(0);
+                rb[c * bc + q + j] = T(0);
           }
           else
-            tile(acc, stage + (q - off0 - l.col_lo), w0, ntaps_h, ntaps_w);
-          T *const rb = rowbuf + g.w.output_of(rw, q);
-          if (nq == BQ && nc == BC) // full tile: fixed trip counts, fully unrolled
-          {
-            for (int c = 0; c < BC; ++c)
-              for (int j = 0; j < BQ; ++j)
-                rb[c * wout + j * sy] = acc[c][j];
-          }
-          else
-          {
-            for (int c = 0; c < nc; ++c)
-              for (int j = 0; j < nq; ++j)
-                rb[c * wout + j * sy] = acc[c][j];
-          }
+            tile(rb + q, bc, stage + (q - off0 - l.col_lo), w0, ntaps_h, ntaps_w);
         }
       }
       for (int c = 0; c < nc; ++c)
       {
         int const co = group * g.out_per_group + c0 + c;
         T const cb = g.has_conv_bias ? conv_bias(co) : T(0);
-        T const *const rb = rowbuf + c * wout;
-        T *const yr = yrow0 + (c0 + c) * ystride_c;
-        store_row(yr, rb, wout, cb, co);
+        store_row(yrow0 + (c0 + c) * ystride_c, rowbuf + c * bc, bm, wout, cb, co);
       }
     }
   }
