@@ -25,11 +25,18 @@ namespace ktconv::Details
 //
 // Along the row the outputs split by width phase; within a phase consecutive q read consecutive
 // input columns, so the register tile is block_c output channels x block_q outputs (block_v
-// SIMD vectors), updated by outer products: per (tap, ci), block_v vector loads of inputs and
-// block_c broadcasts of weights feed block_c * block_v FMAs. 4 x 3 uses 12 of the 16 ymm
-// registers for accumulators, leaving room for the 3 input vectors and a broadcast.
-// Loop order per phase: q tile outer, channel block inner, so the input slice of a q tile
-// (taps x ci x ~block_q floats) stays in L1 while the weights stream from L2.
+// SIMD vectors, Kokkos SIMD: AVX2 where the build targets it), updated by outer products: per
+// (tap, ci), block_v vector loads of inputs and block_c broadcasts of weights feed
+// block_c * block_v FMAs. 6 x 2 (6 channels x 16 floats) keeps 12 accumulators, 2 input vectors
+// and a broadcast in the 16 ymm registers: 8 loads per 12 FMAs (4 x 3 needed 7 loads but GCC
+// then re-loaded the inputs per channel, 16 loads per 12 FMAs).
+//
+// Loop order: channel block outer, then width phase, then q tile. A block's outputs of all
+// phases land in a per-thread row buffer laid out by output phase ([c][ow % stride][ow /
+// stride], whole-vector stores from the tile); then the epilogue runs over each whole output
+// row, vectorized (for stride 2 as an interleave of two buffer rows), and stores it once,
+// contiguously. The block's output rows are prefetched for writing before it is computed.
+// (q tile outer with all blocks inner, to keep a q tile's inputs in L1, measured the same.)
 //
 // The weights are packed once per call as [group][channel block][kh][kw][ci][block_c] (zero-
 // padded channels) so a tile's weights are contiguous. No division in any inner loop: taps come
