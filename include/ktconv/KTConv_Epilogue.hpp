@@ -45,16 +45,30 @@ struct BiasClampScaleEpilogue
   T upper = T(1);
   T scale = T(1);
 
-  KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const
+  // The epilogue of one channel as a pure function of the value: it reads no memory, so a host
+  // loop over one channel's outputs vectorizes (kernels use it when an epilogue offers it).
+  struct ChannelOp
   {
-    T y = value;
-    if (bias.extent(0) != 0)
-      y = y + bias(channel);
-    y = clamp_propagate_nan(y, lower, upper);
-    y = y * scale;
-    y = clamp_propagate_nan(y, lower, upper);
-    return y / scale;
+    T bias, lower, upper, scale;
+    bool has_bias;
+    KOKKOS_FORCEINLINE_FUNCTION T operator()(T value) const
+    {
+      T y = value;
+      if (has_bias)
+        y = y + bias;
+      y = clamp_propagate_nan(y, lower, upper);
+      y = y * scale;
+      y = clamp_propagate_nan(y, lower, upper);
+      return y / scale;
+    }
+  };
+  KOKKOS_FORCEINLINE_FUNCTION ChannelOp for_channel(int channel) const
+  {
+    bool const has_bias = bias.extent(0) != 0;
+    return ChannelOp{has_bias ? bias(channel) : T(0), lower, upper, scale, has_bias};
   }
+
+  KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const { return for_channel(channel)(value); }
 };
 
 } // namespace ktconv

@@ -5,30 +5,101 @@
 #include <ktconv/details/KTConv_Views.hpp>
 
 #include <Kokkos_Core.hpp>
+#include <Kokkos_SIMD.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 namespace ktconv::Details
 {
 
-// Host kernel. One task = one output row (n, group, oh). Along the row the outputs split by
-// width phase; within a phase consecutive q read consecutive input columns, so the inner
-// block is a register tile of kBlockQ outputs (one SIMD vector) x kBlockC output channels,
-// updated by outer products of kBlockQ inputs with kBlockC weights. The weights are packed
-// once per call as [group][channel block][kh][kw][ci][kBlockC] so the tile's weights are
-// contiguous. No division in any inner loop: taps come from the phase arithmetic.
+// Host kernel. One task = one output row (n, group, oh).
+//
+// Staging: the task first copies the input rows its height taps read, for all the group's input
+// channels, into a per-thread buffer [h tap][ci][column] whose columns are padded with zeros
+// on both sides far enough that every tile of every width phase reads inside it. This (a)
+// removes all bounds tests from the inner loop (every tile is "interior"), and (b) turns the
+// plane stride of NCHW between input channels (h*w floats: 64 KiB for 128x128, which maps every
+// channel to the same L1/L2 set) into a short, cache-friendly stride.
+//
+// Along the row the outputs split by width phase; within a phase consecutive q read consecutive
+// input columns, so the register tile is block_c output channels x block_q outputs (block_v
+// SIMD vectors, Kokkos SIMD: AVX2 where the build targets it), updated by outer products: per
+// (tap, ci), block_v vector loads of inputs and block_c broadcasts of weights feed
+// block_c * block_v FMAs. 6 x 2 (6 channels x 16 floats) keeps 12 accumulators, 2 input vectors
+// and a broadcast in the 16 ymm registers: 8 loads per 12 FMAs (4 x 3 needed 7 loads but GCC
+// then re-loaded the inputs per channel, 16 loads per 12 FMAs).
+//
+// Loop order: channel block outer, then width phase, then q tile. A block's outputs of all
+// phases land in a per-thread row buffer laid out by output phase ([c][ow % stride][ow /
+// stride], whole-vector stores from the tile); then the epilogue runs over each whole output
+// row, vectorized (for stride 2 as an interleave of two buffer rows), and stores it once,
+// contiguously. The block's output rows are prefetched for writing before it is computed.
+// (q tile outer with all blocks inner, to keep a q tile's inputs in L1, measured the same.)
+//
+// The weights are packed once per call as [group][channel block][kh][kw][ci][block_c] (zero-
+// padded channels) so a tile's weights are contiguous. No division in any inner loop: taps come
+// from the phase arithmetic (AxisGeometry).
 template <class T>
 struct HostRowTiling
 {
-  static constexpr int block_c = 8;              // output channels per register tile
-  static constexpr int block_q = 32 / sizeof(T); // outputs per tile: one 256-bit vector
+  using simd = Kokkos::Experimental::simd<T>;          // the host's native vector (AVX2: 256 bits)
+  static constexpr int vector = int(simd::size());
+  static constexpr int block_c = 6;                  // output channels per register tile
+  static constexpr int block_v = 2;                  // vectors of outputs per register tile
+  static constexpr int block_q = vector * block_v;   // outputs per register tile
 };
+
+// The per-call constants of the staged layout.
+struct HostRowLayout
+{
+  int col_lo = 0;      // input column of staged column 0 (may be negative: zero padding)
+  int stage_w = 0;     // staged columns per (tap, ci) row
+  int max_taps_h = 0;  // most height taps of any phase
+  int blocks = 0;      // channel blocks per group
+  std::int64_t stage_size() const { return std::int64_t(max_taps_h) * stage_w; } // times in_per_group
+};
+
+template <class T>
+HostRowLayout host_row_layout(ConvGeometry const &g)
+{
+  constexpr int BC = HostRowTiling<T>::block_c, BQ = HostRowTiling<T>::block_q;
+  HostRowLayout l;
+  l.blocks = (g.out_per_group + BC - 1) / BC;
+  int lo = 0, hi = 0; // staged input columns [lo, hi)
+  bool any = false;
+  for (int rw = 0; rw < g.w.stride; ++rw)
+  {
+    int const tw0 = g.w.first_tap(rw);
+    int const qb = std::max(g.w.q_begin(rw), 0);
+    int const qe = g.w.q_end(rw);
+    if (tw0 < 0 || qe <= qb)
+      continue;
+    int const qe_tiles = qb + (qe - qb + BQ - 1) / BQ * BQ; // tiles compute full width
+    int const off0 = g.w.first_offset(tw0, rw);
+    int const off_last = off0 + (g.w.num_taps(tw0) - 1) * g.w.off_step;
+    int const a = qb - off_last, b = qe_tiles - off0;
+    lo = any ? std::min(lo, a) : a;
+    hi = any ? std::max(hi, b) : b;
+    any = true;
+  }
+  l.col_lo = lo;
+  l.stage_w = any ? hi - lo : 0;
+  for (int rh = 0; rh < g.h.stride; ++rh)
+    l.max_taps_h = std::max(l.max_taps_h, g.h.num_taps(g.h.first_tap(rh)));
+  return l;
+}
 
 template <class ExecutionSpace, class T, class Epilogue>
 struct HostRowKernel
 {
   using MemorySpace = typename ExecutionSpace::memory_space;
+  using Policy = Kokkos::TeamPolicy<ExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>>;
+  using Member = typename Policy::member_type;
   static constexpr int BC = HostRowTiling<T>::block_c;
+  static constexpr int BV = HostRowTiling<T>::block_v;
+  static constexpr int VL = HostRowTiling<T>::vector;
   static constexpr int BQ = HostRowTiling<T>::block_q;
 
   Input4<T, MemorySpace> x;
@@ -37,109 +108,217 @@ struct HostRowKernel
   Output4<T, MemorySpace> y;
   ConvGeometry g;
   Epilogue epilogue;
-  int blocks_per_group; // ceil(out_per_group / BC)
+  HostRowLayout l;
+  std::int64_t task_offset = 0; // league rank 0's task (a league size is an int)
 
   std::int64_t pack_offset(int group, int block, int kh, int kw) const
   {
-    return (((std::int64_t(group) * blocks_per_group + block) * g.h.kernel + kh) * g.w.kernel + kw) *
+    return (((std::int64_t(group) * l.blocks + block) * g.h.kernel + kh) * g.w.kernel + kw) *
            std::int64_t(g.in_per_group) * BC;
   }
 
-  // One register tile: outputs q in [q, q + BQ) of width phase (rw, tw0) in row oh, channels
-  // [block*BC, block*BC + nc) of `group`. Interior: every tap's input column is in range.
-  template <bool Interior>
-  void tile(T *acc_out, int n, int group, int block, int th0, int ih0, int tw0, int iw0, int nq) const
+  // Per-thread scratch: the staged input rows, then the row buffer (BC x w.out) of a channel block.
+  // The row buffer holds a channel's outputs by output phase: [c][r][m] for output column
+  // ow = stride*m + r, each (c, r) row padded by a whole tile (tiles store full vectors).
+  static int rowbuf_m(ConvGeometry const &g) { return (g.w.out + g.w.stride - 1) / g.w.stride + BQ; }
+  static std::int64_t rowbuf_channel(ConvGeometry const &g) { return std::int64_t(g.w.stride) * rowbuf_m(g); }
+  static std::size_t stage_elems(ConvGeometry const &g, HostRowLayout const &l)
   {
-    T acc[BC][BQ];
+    return (std::size_t(l.stage_size()) * std::size_t(g.in_per_group) + 15) / 16 * 16;
+  }
+  static std::size_t scratch_bytes(ConvGeometry const &g, HostRowLayout const &l)
+  {
+    return (stage_elems(g, l) + std::size_t(BC) * std::size_t(rowbuf_channel(g))) * sizeof(T) + 64;
+  }
+
+  // One register tile: out[c * out_stride_c + j] = sum over (staged h tap s, w tap t, ci) of
+  // w[s][t][ci][c] * stage[s][ci][col0 - t*off_step + j]. `xs` points at staged column col0 of
+  // h tap 0, `w0` at the packed weights of (first staged kh, tw0) of the channel block.
+  // Accumulators are local SIMD values (never addressable), so they live in registers.
+  void tile(T *out, std::int64_t out_stride_c, T const *xs, T const *w0, int ntaps_h, int ntaps_w) const
+  {
+    using V = typename HostRowTiling<T>::simd;
+    using Kokkos::Experimental::simd_unchecked_load;
+    V acc[BC][BV];
     for (int c = 0; c < BC; ++c)
-      for (int j = 0; j < BQ; ++j)
-        acc[c][j] = T(0);
-    std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
-    T const *const xn = x.data() + (std::int64_t(n) * g.in_channels + std::int64_t(group) * g.in_per_group) * plane;
-    for (int kh = th0, ih = ih0; kh < g.h.kernel; kh += g.h.tap_step, ih -= g.h.off_step)
+      for (int v = 0; v < BV; ++v)
+        acc[c][v] = V(T(0));
+    int const cig = g.in_per_group;
+    std::int64_t const sw = l.stage_w, tap_stride = std::int64_t(cig) * sw;
+    std::int64_t const wstep_w = std::int64_t(g.w.tap_step) * cig * BC;
+    std::int64_t const wstep_h = std::int64_t(g.h.tap_step) * g.w.kernel * cig * BC;
+    for (int s = 0; s < ntaps_h; ++s)
     {
-      if (ih < 0 || ih >= g.h.in)
-        continue;
-      for (int kw = tw0, iw = iw0; kw < g.w.kernel; kw += g.w.tap_step, iw -= g.w.off_step)
+      T const *xt = xs + s * tap_stride;
+      T const *wt = w0 + s * wstep_h;
+      for (int t = 0; t < ntaps_w; ++t, xt -= g.w.off_step, wt += wstep_w)
       {
-        // input column of output j of the tile is iw + j
-        T const *xr = xn + std::int64_t(ih) * g.w.in + iw;
-        T const *wp = packed.data() + pack_offset(group, block, kh, kw);
-        for (int ci = 0; ci < g.in_per_group; ++ci, xr += plane, wp += BC)
+        T const *xr = xt;
+        T const *wp = wt;
+        for (int ci = 0; ci < cig; ++ci, xr += sw, wp += BC)
         {
-          T xv[BQ];
-          for (int j = 0; j < BQ; ++j)
-          {
-            if constexpr (Interior)
-              xv[j] = xr[j];
-            else
-              xv[j] = (j < nq && iw + j >= 0 && iw + j < g.w.in) ? xr[j] : T(0);
-          }
+          V xv[BV];
+          for (int v = 0; v < BV; ++v)
+            xv[v] = simd_unchecked_load<V>(xr + v * VL, Kokkos::Experimental::simd_flag_default);
           for (int c = 0; c < BC; ++c)
           {
-            T const wv = wp[c];
-            for (int j = 0; j < BQ; ++j)
-              acc[c][j] += wv * xv[j];
+            V const wv(wp[c]);
+            for (int v = 0; v < BV; ++v)
+              acc[c][v] = Kokkos::fma(wv, xv[v], acc[c][v]);
           }
         }
       }
     }
     for (int c = 0; c < BC; ++c)
-      for (int j = 0; j < BQ; ++j)
-        acc_out[c * BQ + j] = acc[c][j];
+      for (int v = 0; v < BV; ++v)
+        Kokkos::Experimental::simd_unchecked_store(acc[c][v], out + c * out_stride_c + v * VL,
+                                                   Kokkos::Experimental::simd_flag_default);
   }
 
-  void operator()(std::int64_t task) const
+  // y[ow] = epilogue(rb[r][m] + cb, co) for ow = stride*m + r < count, rb rows bm apart. An
+  // epilogue that offers for_channel (a pure per-channel function, see BiasClampScaleEpilogue)
+  // gets loops the compiler vectorizes (stride 2: an interleave of two rows); otherwise (it
+  // may read memory the compiler cannot prove distinct from y) scalar loops.
+  void store_row(T *yr, T const *rb, int bm, int count, T cb, int co) const
   {
+    int const sy = g.w.stride;
+    auto run = [&](auto const &f) {
+      if (sy == 1)
+      {
+        for (int j = 0; j < count; ++j)
+          yr[j] = f(rb[j] + cb);
+      }
+      else if (sy == 2)
+      {
+        T const *const r0 = rb, *const r1 = rb + bm;
+        int const pairs = count / 2;
+        for (int m = 0; m < pairs; ++m)
+        {
+          yr[2 * m] = f(r0[m] + cb);
+          yr[2 * m + 1] = f(r1[m] + cb);
+        }
+        if (count % 2)
+          yr[count - 1] = f(r0[pairs] + cb);
+      }
+      else
+      {
+        for (int r = 0; r < sy && r < count; ++r)
+        {
+          T const *const rr = rb + std::int64_t(r) * bm;
+          for (int m = 0, ow = r; ow < count; ++m, ow += sy)
+            yr[ow] = f(rr[m] + cb);
+        }
+      }
+    };
+    if constexpr (requires { epilogue.for_channel(co)(cb); })
+      run(epilogue.for_channel(co));
+    else
+      run([&](T v) { return epilogue(v, co); });
+  }
+
+  // Asks for the block's output rows (cache lines, for writing) before the block is computed,
+  // so the epilogue's stores do not each wait for a line to come from memory.
+  static void prefetch_for_write([[maybe_unused]] T *y0, [[maybe_unused]] int rows,
+                                 [[maybe_unused]] std::int64_t stride, [[maybe_unused]] int count)
+  {
+#if defined(__GNUC__)
+    constexpr int line = 64 / int(sizeof(T));
+    for (int c = 0; c < rows; ++c)
+      for (int j = 0; j < count; j += line)
+        __builtin_prefetch(y0 + c * stride + j, 1, 3);
+#endif
+  }
+
+  void operator()(Member const &member) const
+  {
+    std::int64_t const task = task_offset + member.league_rank();
     int const oh = int(task % g.h.out);
     std::int64_t const ng = task / g.h.out;
     int const group = int(ng % g.groups);
     int const n = int(ng / g.groups);
+    int const cig = g.in_per_group;
     int const rh = (oh + g.h.padding) % g.h.stride;
     int const th0 = g.h.first_tap(rh);
-    int const ih0 = th0 < 0 ? 0 : (oh + g.h.padding - rh) / g.h.stride - g.h.first_offset(th0, rh);
-    T tile_out[BC * BQ];
-    for (int rw = 0; rw < g.w.stride; ++rw)
+
+    // Stage the valid height taps' input rows (all ci of the group), zero-padded columns.
+    T *const stage = static_cast<T *>(member.team_scratch(0).get_shmem(scratch_bytes(g, l)));
+    // The valid taps form a run kh_first, kh_first + tap_step, ... (ih decreases monotonically).
+    int kh_first = 0, ntaps_h = 0;
+    if (th0 >= 0 && l.stage_w > 0)
     {
-      int const qb = g.w.q_begin(rw) > 0 ? g.w.q_begin(rw) : 0; // q_begin may be negative only if padding < 0
-      int const qe = g.w.q_end(rw);
-      if (qe <= qb)
-        continue;
-      int const tw0 = g.w.first_tap(rw);
-      int const off0 = tw0 < 0 ? 0 : g.w.first_offset(tw0, rw);
-      int const off_last = tw0 < 0 ? 0 : off0 + (g.w.num_taps(tw0) - 1) * g.w.off_step;
-      for (int q = qb; q < qe; q += BQ)
+      std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
+      T const *const xg = x.data() + (std::int64_t(n) * g.in_channels + std::int64_t(group) * cig) * plane;
+      int const ih0 = (oh + g.h.padding - rh) / g.h.stride - g.h.first_offset(th0, rh);
+      int const c_begin = std::clamp(-l.col_lo, 0, l.stage_w);          // first staged column inside
+      int const c_end = std::clamp(g.w.in - l.col_lo, 0, l.stage_w);    // one past the last inside
+      for (int kh = th0, ih = ih0; kh < g.h.kernel; kh += g.h.tap_step, ih -= g.h.off_step)
       {
-        int const nq = (qe - q) < BQ ? (qe - q) : BQ;
-        // Interior when every tap's columns [q - off, q - off + BQ) are inside the input.
-        bool const interior = nq == BQ && q - off_last >= 0 && q + BQ - 1 - off0 < g.w.in;
-        for (int block = 0; block < blocks_per_group; ++block)
+        if (ih < 0 || ih >= g.h.in)
+          continue;
+        T *dst = stage + std::int64_t(ntaps_h) * cig * l.stage_w;
+        T const *src = xg + std::int64_t(ih) * g.w.in + l.col_lo;
+        for (int ci = 0; ci < cig; ++ci, dst += l.stage_w, src += plane)
         {
-          int const c0 = block * BC;
-          int const nc = (g.out_per_group - c0) < BC ? (g.out_per_group - c0) : BC;
-          if (th0 < 0 || tw0 < 0)
-          {
-            for (int i = 0; i < BC * BQ; ++i)
-              tile_out[i] = T(0);
-          }
-          else if (interior)
-            tile<true>(tile_out, n, group, block, th0, ih0, tw0, q - off0, nq);
-          else
-            tile<false>(tile_out, n, group, block, th0, ih0, tw0, q - off0, nq);
-          for (int c = 0; c < nc; ++c)
-          {
-            int const co = group * g.out_per_group + c0 + c;
-            T const cb = g.has_conv_bias ? conv_bias(co) : T(0);
-            T *yr = &y(n, co, oh, 0);
-            for (int j = 0; j < nq; ++j)
-            {
-              T v = tile_out[c * BQ + j];
-              if (g.has_conv_bias)
-                v += cb;
-              yr[g.w.output_of(rw, q + j)] = epilogue(v, co);
-            }
-          }
+          for (int c = 0; c < c_begin; ++c)
+            dst[c] = T(0);
+          if (c_end > c_begin)
+            std::memcpy(dst + c_begin, src + c_begin, std::size_t(c_end - c_begin) * sizeof(T));
+          for (int c = std::max(c_end, c_begin); c < l.stage_w; ++c)
+            dst[c] = T(0);
         }
+        if (ntaps_h == 0)
+          kh_first = kh;
+        ++ntaps_h;
+      }
+    }
+
+    // Channel block outer: each block's outputs of all width phases go to the row buffer (in
+    // L1), then the epilogue runs over whole contiguous output rows and stores each once.
+    T *const rowbuf = stage + stage_elems(g, l);
+    std::int64_t const ystride_c = std::int64_t(g.h.out) * g.w.out;
+    T *const yrow0 = y.data() +
+                     ((std::int64_t(n) * g.out_channels + std::int64_t(group) * g.out_per_group) * g.h.out + oh) *
+                         std::int64_t(g.w.out);
+    int const wout = g.w.out, sy = g.w.stride, bm = rowbuf_m(g);
+    std::int64_t const bc = rowbuf_channel(g);
+    for (int block = 0; block < l.blocks; ++block)
+    {
+      int const c0 = block * BC;
+      int const nc = (g.out_per_group - c0) < BC ? (g.out_per_group - c0) : BC;
+      prefetch_for_write(yrow0 + c0 * ystride_c, nc, ystride_c, wout);
+      for (int rw = 0; rw < g.w.stride; ++rw)
+      {
+        int const qb = g.w.q_begin(rw) > 0 ? g.w.q_begin(rw) : 0; // q_begin may be negative only if padding < 0
+        int const qe = g.w.q_end(rw);
+        if (qe <= qb)
+          continue;
+        int const tw0 = g.w.first_tap(rw);
+        int const off0 = tw0 < 0 ? 0 : g.w.first_offset(tw0, rw);
+        int const ntaps_w = g.w.num_taps(tw0);
+        bool const empty = ntaps_h == 0 || ntaps_w == 0;
+        T const *const w0 = empty ? nullptr : packed.data() + pack_offset(group, block, kh_first, tw0);
+        // This phase's outputs ow = output_of(rw, q) >= 0 all have ow % stride == r, and
+        // m = (ow - r) / stride = q - (qb's m offset): one row of the buffer, consecutive.
+        int const ow_b = g.w.output_of(rw, qb);
+        int const r = ow_b % sy;
+        T *const rb = rowbuf + std::int64_t(r) * bm + (ow_b - r) / sy - qb;
+        for (int q = qb; q < qe; q += BQ)
+        {
+          if (empty)
+          {
+            for (int c = 0; c < BC; ++c)
+              for (int j = 0; j < BQ; ++j)
+                rb[c * bc + q + j] = T(0);
+          }
+          else
+            tile(rb + q, bc, stage + (q - off0 - l.col_lo), w0, ntaps_h, ntaps_w);
+        }
+      }
+      for (int c = 0; c < nc; ++c)
+      {
+        int const co = group * g.out_per_group + c0 + c;
+        T const cb = g.has_conv_bias ? conv_bias(co) : T(0);
+        store_row(yrow0 + (c0 + c) * ystride_c, rowbuf + c * bc, bm, wout, cb, co);
       }
     }
   }
@@ -157,21 +336,25 @@ pack_weights_for_host_rows(ExecutionSpace const &space, ConvGeometry const &g,
   Kokkos::View<T *, typename ExecutionSpace::memory_space> packed(
       Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "ktconv::packed_weights"), size);
   int const kh_n = g.h.kernel, kw_n = g.w.kernel, cig = g.in_per_group, cog = g.out_per_group;
+  // One work item per (group, block, kh, kw): the index arithmetic is per item, the inner
+  // loops over (ci, c) only add.
+  std::int64_t const items = std::int64_t(g.groups) * blocks_per_group * kh_n * kw_n;
   Kokkos::parallel_for(
-      "ktconv::pack_weights", Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, size),
-      [=](std::int64_t i) {
-        int const c = int(i % BC);
-        std::int64_t r = i / BC;
-        int const ci = int(r % cig);
-        r /= cig;
-        int const kw = int(r % kw_n);
-        r /= kw_n;
+      "ktconv::pack_weights", Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, items),
+      [=](std::int64_t item) {
+        int const kw = int(item % kw_n);
+        std::int64_t r = item / kw_n;
         int const kh = int(r % kh_n);
         r /= kh_n;
         int const block = int(r % blocks_per_group);
         int const group = int(r / blocks_per_group);
-        int const col = block * BC + c;
-        packed(i) = col < cog ? weight(group * cig + ci, col, kh, kw) : T(0);
+        T *dst = packed.data() + item * cig * BC;
+        for (int ci = 0; ci < cig; ++ci)
+          for (int c = 0; c < BC; ++c)
+          {
+            int const col = block * BC + c;
+            *dst++ = col < cog ? weight(group * cig + ci, col, kh, kw) : T(0);
+          }
       });
   return packed;
 }
@@ -183,16 +366,19 @@ void run_host_rows(ExecutionSpace const &space, ConvGeometry const &g,
                    Input1<T, typename ExecutionSpace::memory_space> conv_bias,
                    Output4<T, typename ExecutionSpace::memory_space> y, Epilogue const &epilogue)
 {
-  constexpr int BC = HostRowTiling<T>::block_c;
-  int const blocks = (g.out_per_group + BC - 1) / BC;
-  auto packed = pack_weights_for_host_rows<ExecutionSpace, T>(space, g, weight, blocks);
-  HostRowKernel<ExecutionSpace, T, Epilogue> k{x, packed, conv_bias, y, g, epilogue, blocks};
+  using Kernel = HostRowKernel<ExecutionSpace, T, Epilogue>;
+  HostRowLayout const l = host_row_layout<T>(g);
+  auto packed = pack_weights_for_host_rows<ExecutionSpace, T>(space, g, weight, l.blocks);
+  Kernel k{x, packed, conv_bias, y, g, epilogue, l};
   std::int64_t const tasks = g.batch * g.groups * g.h.out;
-  Kokkos::parallel_for(
-      "ktconv::host_rows",
-      Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>, Kokkos::Schedule<Kokkos::Dynamic>>(space, 0,
-                                                                                                       tasks),
-      k);
+  constexpr std::int64_t max_league = std::int64_t(1) << 30;
+  for (k.task_offset = 0; k.task_offset < tasks; k.task_offset += max_league)
+  {
+    int const league = int(std::min(tasks - k.task_offset, max_league));
+    typename Kernel::Policy policy(space, league, 1);
+    policy.set_scratch_size(0, Kokkos::PerTeam(Kernel::scratch_bytes(g, l)));
+    Kokkos::parallel_for("ktconv::host_rows", policy, k);
+  }
 }
 
 } // namespace ktconv::Details
