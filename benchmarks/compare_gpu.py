@@ -79,7 +79,7 @@ def run_bench(bench, args, d, math, out_file):
     r = subprocess.run(cmd, capture_output=True, text=True)
     sys.stdout.write(r.stdout)
     sys.stderr.write(r.stderr[-2000:])
-    m = re.search(r"median ([0-9.]+) ms \(min ([0-9.]+), p10 [0-9.]+, p90 [0-9.]+, max ([0-9.]+)", r.stdout)
+    m = re.search(r"median ([0-9.]+) ms\s+\(min ([0-9.]+), p10 [0-9.]+, p90 [0-9.]+, max ([0-9.]+)", r.stdout)
     if not m:
         return None
     return float(m.group(1)), float(m.group(2)), float(m.group(3)), r.returncode
@@ -101,7 +101,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--check-images", type=int, default=2)
-    ap.add_argument("--ktconv-math", default="ieee,tf32")
+    ap.add_argument("--ktconv-math", default="ieee,tf32,tf32x3")
     ap.add_argument("--algorithm", default="")
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--json", default="")

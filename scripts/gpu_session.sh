@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# One GPU-machine session: check, test, sanitize and benchmark CUDA binaries built elsewhere
-# (carried in $BIN), writing logs to $OUT. Used with the device tool:
-#   BIN=.gpu-carry OUT=... bash scripts/gpu_session.sh [quick]
+# One GPU-machine session: test, sanitize and benchmark CUDA binaries built elsewhere (carried
+# in $BIN), logs to $OUT. Used with the device tool:
+#   BIN=.gpu-carry bash scripts/gpu_session.sh [quick]
 set -uo pipefail
 BIN=${BIN:-.gpu-carry}
 OUT=${OUT:-/tmp/ktconv-gpu}
 mkdir -p "$OUT"
 export KTCONV_GOLDEN_DIR=$PWD/tests/golden
-nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.total --format=csv
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,memory.total --format=csv | tee "$OUT/device.txt"
+date -u | tee -a "$OUT/device.txt"
 echo "== tests (CUDA backend)"
-"$BIN/ktconv_tests" --gtest_brief=1 2>&1 | tee "$OUT/tests.log" | tail -25
+"$BIN/ktconv_tests" --gtest_brief=1 2>&1 | tee "$OUT/tests.log" | tail -6
 echo "== seed workload example"
 "$BIN/ktconv-seed-workload" --batch 128 --reps 20 2>&1 | tee "$OUT/seed.log"
-if [ "${1:-}" != quick ]; then
-  echo "== compare with PyTorch"
-  PYTHONUNBUFFERED=1 python3 benchmarks/compare_gpu.py --bench "$BIN/ktconv-bench" --json "$OUT/compare.json" \
-    ${COMPARE_ARGS:-} 2>&1 | tee "$OUT/compare.log" | tail -30
-fi
+[ "${1:-}" = quick ] && exit 0
+echo "== compute-sanitizer (small shapes)"
+compute-sanitizer --tool memcheck --error-exitcode 9 "$BIN/ktconv_tests" --gtest_brief=1 \
+  --gtest_filter='RandomConfigurations.TiledKernelShapes:RandomConfigurations.SeedShapeSmall:Golden.*:BadInput.*' \
+  > "$OUT/memcheck.log" 2>&1; echo "memcheck exit $?: $(grep -E 'ERROR SUMMARY' "$OUT/memcheck.log" | tail -1)"
+for m in ieee tf32 tf32x3; do
+  compute-sanitizer --tool racecheck --error-exitcode 9 "$BIN/ktconv-bench" --n 1 --cin 24 --cout 40 --h 9 --w 37 \
+    --reps 1 --warmup 0 --check 50 --math $m > "$OUT/racecheck_$m.log" 2>&1
+  echo "racecheck $m exit $?: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY' "$OUT/racecheck_$m.log" | tail -1)"
+done
+echo "== compare with PyTorch"
+PYTHONUNBUFFERED=1 python3 benchmarks/compare_gpu.py --bench "$BIN/ktconv-bench" --json "$OUT/compare.json" \
+  ${COMPARE_ARGS:-} > "$OUT/compare.log" 2>&1
+tail -16 "$OUT/compare.log"

@@ -256,6 +256,76 @@ KOKKOS_FORCEINLINE_FUNCTION void stage_chunk_async(float *stage, GpuTeamTile con
   }
 }
 
+// The same copies as stage_chunk_async's 16-byte paths, planned once per team: each thread's
+// source and destination offsets do not depend on the chunk, so a chunk costs one add and
+// one copy per slot instead of the index arithmetic per row. For aligned inputs and weight
+// slices whose per-group offsets fit in 32 bits (the common case); otherwise the kernel
+// stages with stage_chunk_async.
+template <class Config>
+struct PlannedStaging
+{
+  static constexpr int input_copies = Config::chunk_ci * Config::patch_h * (Config::patch_pitch / 4);
+  static constexpr int weight_copies = Config::chunk_ci * (Config::taps * Config::block_co / 4);
+  static constexpr int input_slots = (input_copies + Config::threads - 1) / Config::threads;
+  static constexpr int weight_slots = (weight_copies + Config::threads - 1) / Config::threads;
+
+  int in_src[input_slots], in_dst[input_slots], in_ci[input_slots], in_bytes[input_slots];
+  int w_src[weight_slots], w_dst[weight_slots], w_ci[weight_slots];
+
+  KOKKOS_FORCEINLINE_FUNCTION PlannedStaging(GpuTeamTile const &t, ConvGeometry const &g, int rank)
+  {
+    constexpr int p4 = Config::patch_pitch / 4;
+    int const plane = g.h.in * g.w.in;
+    KTCONV_UNROLL
+    for (int k = 0; k < input_slots; ++k)
+    {
+      int const e = rank + k * Config::threads;
+      int const ci = e / (Config::patch_h * p4), rem = e - ci * (Config::patch_h * p4);
+      int const r = rem / p4, c4 = rem - r * p4;
+      int const ih = t.ih_base + r, iw = t.iw_patch0 + 4 * c4, left = g.w.in - iw;
+      bool const ok = e < input_copies && ih >= 0 && ih < g.h.in && iw >= 0 && left > 0;
+      in_ci[k] = e < input_copies ? ci : Config::chunk_ci; // past the copies: no copy at all
+      in_bytes[k] = ok ? (left >= 4 ? 16 : 4 * left) : 0;
+      in_src[k] = ok ? ci * plane + ih * g.w.in + iw : 0;
+      in_dst[k] = ci * Config::patch_size + r * Config::patch_pitch + 4 * c4;
+    }
+    constexpr int per_ci4 = Config::taps * Config::block_co / 4;
+    int const w_ci_stride = g.out_per_group * Config::taps;
+    KTCONV_UNROLL
+    for (int k = 0; k < weight_slots; ++k)
+    {
+      int const e = rank + k * Config::threads;
+      int const ci = e / per_ci4, q = e - ci * per_ci4;
+      w_ci[k] = e < weight_copies ? ci : Config::chunk_ci; // past the copies: no copy at all
+      w_src[k] = ci * w_ci_stride + 4 * q;
+      w_dst[k] = ci * Config::weights_per_ci + 4 * q;
+    }
+  }
+
+  KOKKOS_FORCEINLINE_FUNCTION void issue(float *stage, float const *xg, float const *wg, std::int64_t plane,
+                                         std::int64_t w_ci_stride, int c0, int cig) const
+  {
+    float const *const xc = xg + c0 * plane;
+    KTCONV_UNROLL
+    for (int k = 0; k < input_slots; ++k)
+    {
+      if (in_ci[k] >= Config::chunk_ci) // this thread has no copy in this slot
+        continue;
+      int const bytes = c0 + in_ci[k] < cig ? in_bytes[k] : 0;
+      copy_async_16(stage + in_dst[k], bytes > 0 ? xc + in_src[k] : xg, bytes);
+    }
+    float const *const wc = wg + c0 * w_ci_stride;
+    float *const wdst = stage + Config::chunk_ci * Config::patch_size;
+    KTCONV_UNROLL
+    for (int k = 0; k < weight_slots; ++k)
+    {
+      bool const ok = c0 + w_ci[k] < cig;
+      if (w_ci[k] < Config::chunk_ci)
+        copy_async_16(wdst + w_dst[k], ok ? wc + w_src[k] : wg, ok ? 16 : 0);
+    }
+  }
+};
+
 // ---- main loop 1: CUDA cores (FFMA), IEEE fp32 -----------------------------------------------
 // Each warp owns 4 output channels (one float4 of weights per tap, a broadcast); its lanes, as
 // 4 x 8, own QH x QW output blocks each. Per input channel a thread loads its input window
@@ -551,6 +621,7 @@ struct GpuTiledKernel
   bool vector_input;    // input rows are 16-byte aligned: stage them 16 bytes at a time
   bool vector_weights;  // every channel block's weight slice is 16-byte aligned
   int col_shift;        // columns between patch column 0 and the tile's first input column
+  bool small_offsets;   // a group's input and weight offsets fit in int (PlannedStaging)
 
   KOKKOS_FUNCTION void operator()(Team const &team) const
   {
@@ -589,9 +660,21 @@ struct GpuTiledKernel
     bool const vw = vector_weights && t.co_valid == Config::block_co;
     constexpr bool transposed = Mainloop::transposed_weights;
     int const chunks = (cig + Config::chunk_ci - 1) / Config::chunk_ci;
+    std::int64_t const w_ci_stride = std::int64_t(g.out_per_group) * Config::taps;
+    // Issues the copies of chunk c0 into stage `buf` (planned where the layout allows).
+    auto issue = [&](PlannedStaging<Config> const *plan, int buf, int c0) {
+      float *const stage = scratch + buf * Config::stage_floats;
+      if (plan)
+        plan->issue(stage, xg, wg, plane, w_ci_stride, c0, cig);
+      else
+        stage_chunk_async<Config, transposed>(stage, t, g, xg, wg, c0, vector_input, vw, warp, lane, rank);
+    };
+    bool const planned = !transposed && vector_input && vw && small_offsets;
+    PlannedStaging<Config> const plan_storage(t, g, rank);
+    PlannedStaging<Config> const *const plan = planned ? &plan_storage : nullptr;
     if constexpr (Config::stages == 2)
     {
-      stage_chunk_async<Config, transposed>(scratch, t, g, xg, wg, 0, vector_input, vw, warp, lane, rank);
+      issue(plan, 0, 0);
       copy_async_commit();
     }
     for (int chunk = 0; chunk < chunks; ++chunk)
@@ -601,14 +684,13 @@ struct GpuTiledKernel
       {
         // Chunk + 1 streams into the other stage while this one is computed.
         if (chunk + 1 < chunks)
-          stage_chunk_async<Config, transposed>(scratch + ((chunk + 1) % 2) * Config::stage_floats, t, g, xg, wg,
-                                                c0 + Config::chunk_ci, vector_input, vw, warp, lane, rank);
+          issue(plan, (chunk + 1) % 2, c0 + Config::chunk_ci);
         copy_async_commit();  // possibly empty: keeps the group count uniform
         copy_async_wait<1>(); // this thread's copies of `chunk` have landed
       }
       else
       {
-        stage_chunk_async<Config, transposed>(scratch, t, g, xg, wg, c0, vector_input, vw, warp, lane, rank);
+        issue(plan, 0, c0);
         copy_async_commit();
         copy_async_wait<0>();
       }
@@ -673,7 +755,7 @@ void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, I
                              Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
                              Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue)
 {
-  GpuTiledKernel<Config, Mainloop, Epilogue> k{x, weight, conv_bias, y, g, epilogue, 0, 0, 0, false, false, false, 0};
+  GpuTiledKernel<Config, Mainloop, Epilogue> k{x, weight, conv_bias, y, g, epilogue, 0, 0, 0, false, false, false, 0, false};
   k.tiles_h = (g.h.out + Config::out_rows - 1) / Config::out_rows;
   k.tiles_w = (g.w.out + Config::out_cols - 1) / Config::out_cols;
   k.co_blocks = (g.out_per_group + Config::block_co - 1) / Config::block_co;
@@ -689,6 +771,9 @@ void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, I
   // rounding that down to a multiple of 4 leaves the same shift for every tile.
   int const iw0 = g.w.padding / Config::stride - Config::max_offset;
   k.col_shift = k.vector_input ? ((iw0 % 4) + 4) % 4 : 0;
+  std::int64_t const int_max = std::numeric_limits<int>::max();
+  k.small_offsets = std::int64_t(g.in_per_group + Config::chunk_ci) * g.h.in * g.w.in < int_max &&
+                    std::int64_t(g.in_per_group + Config::chunk_ci) * g.out_per_group * Config::taps < int_max;
   std::int64_t const league = g.batch * g.groups * std::int64_t(k.tiles_h) * k.tiles_w * k.co_blocks;
   if (league > std::int64_t(std::numeric_limits<int>::max()))
     throw std::runtime_error("ktconv: problem too large for one launch of the tiled kernel");
