@@ -1,6 +1,11 @@
-# Warnings apply to ktconv's own targets only; KTCONV_WARNINGS_AS_ERRORS (CI) makes them errors.
+# Flags for ktconv's own targets only (the library, its tests, examples and benchmark); Kokkos
+# is a separate target and keeps its own flags.
+#   KTCONV_WARNINGS_AS_ERRORS  warnings become errors (CI)
+#   KTCONV_SANITIZE            e.g. "address,undefined": -fsanitize=... on these targets
+set(KTCONV_SANITIZE "" CACHE STRING "Sanitizers for ktconv's own targets, e.g. address,undefined (empty: none)")
+
 function(ktconv_set_warnings target)
-  if(Kokkos_ENABLE_CUDA)
+  if(KTCONV_HAVE_CUDA)
     # nvcc_wrapper forwards host flags; keep the set small so nvcc's own front end stays quiet.
     target_compile_options(${target} PRIVATE -Wall -Wextra)
   else()
@@ -8,5 +13,11 @@ function(ktconv_set_warnings target)
   endif()
   if(KTCONV_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(KTCONV_SANITIZE)
+    # Any finding aborts the program, so a sanitized test fails instead of printing and passing.
+    target_compile_options(${target} PRIVATE -fsanitize=${KTCONV_SANITIZE} -fno-sanitize-recover=all
+                                             -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=${KTCONV_SANITIZE})
   endif()
 endfunction()
