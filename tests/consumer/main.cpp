@@ -18,14 +18,26 @@ constexpr int HO = (H - 1) * S - 2 * P + (K - 1) + OP + 1; // 6
 constexpr int WO = (W - 1) * S - 2 * P + (K - 1) + OP + 1; // 8
 
 // Inputs with few significant bits, so float sums of them are exact.
-double x_at(int n, int c, int h, int w) { return 0.5 * (n + 1) - 0.25 * c + 0.125 * h - 0.0625 * w; }
-double w_at(int ci, int co, int kh, int kw) { return double((ci * 2 + co * 3 + kh * 5 + kw * 7) % 9 - 4) / 16.0; }
+double x_at(int n, int c, int h, int w)
+{
+  return 0.5 * (n + 1) - 0.25 * c + 0.125 * h - 0.0625 * w;
+}
+double w_at(int ci, int co, int kh, int kw)
+{
+  return double((ci * 2 + co * 3 + kh * 5 + kw * 7) % 9 - 4) / 16.0;
+}
 double const conv_bias[CO] = {0.125, -0.25, 0.5};
 double const epi_bias[CO] = {0.0625, -0.5, 0.25};
 constexpr double scale = 2.0;
 
-double clamp01(double v) { return v < 0 ? 0 : (v > 1 ? 1 : v); }
-double epilogue(double v, int co) { return clamp01(clamp01(v + epi_bias[co]) * scale) / scale; }
+double clamp01(double v)
+{
+  return v < 0 ? 0 : (v > 1 ? 1 : v);
+}
+double epilogue(double v, int co)
+{
+  return clamp01(clamp01(v + epi_bias[co]) * scale) / scale;
+}
 } // namespace
 
 int main(int argc, char **argv)
@@ -121,7 +133,8 @@ int main(int argc, char **argv)
         {
           double const want_plain = r(n, co, h, w), want_fused = epilogue(want_plain, co);
           // Inputs and weights are exact in float and the sums are short: 1e-6 is generous.
-          bool const ok = std::abs(hp(n, co, h, w) - want_plain) <= 1e-6 && std::abs(hf(n, co, h, w) - want_fused) <= 1e-6;
+          bool const ok = std::abs(hp(n, co, h, w) - want_plain) <= 1e-6 &&
+                          std::abs(hf(n, co, h, w) - want_fused) <= 1e-6;
           if (!ok && ++bad <= 5)
             std::printf("mismatch at (%d,%d,%d,%d): plain %.9g (want %.9g), fused %.9g (want %.9g)\n", n, co, h, w,
                         double(hp(n, co, h, w)), want_plain, double(hf(n, co, h, w)), want_fused);
