@@ -20,6 +20,9 @@ set(KTCONV_KOKKOS_ARCHIVE "${_ktconv_default_archive}" CACHE FILEPATH
 option(KTCONV_FORCE_BUILTIN_KOKKOS "Build the pinned Kokkos even if an installed one is found" OFF)
 
 include(FetchContent)
+if(POLICY CMP0135)
+  cmake_policy(SET CMP0135 NEW) # extracted files get the extraction time as timestamp
+endif()
 
 macro(_ktconv_declare_kokkos)
   if(KTCONV_KOKKOS_ARCHIVE)
@@ -111,7 +114,13 @@ function(ktconv_find_or_fetch_kokkos)
     endif()
     message(STATUS "ktconv: building Kokkos ${KTCONV_KOKKOS_VERSION} from source")
     _ktconv_declare_kokkos()
-    FetchContent_MakeAvailable(kokkos)
+    # Not FetchContent_MakeAvailable: for CUDA the sources may already be populated (before
+    # project(), for nvcc_wrapper), and MakeAvailable would then skip add_subdirectory.
+    FetchContent_GetProperties(kokkos)
+    if(NOT kokkos_POPULATED)
+      FetchContent_Populate(kokkos)
+    endif()
+    add_subdirectory(${kokkos_SOURCE_DIR} ${kokkos_BINARY_DIR})
     set(KTCONV_KOKKOS_IS_BUILTIN ON PARENT_SCOPE)
     set(KTCONV_KOKKOS_DIR "" PARENT_SCOPE) # installed beside ktconv by `cmake --install`
     set(KTCONV_KOKKOS_USED_VERSION "${KTCONV_KOKKOS_VERSION}" PARENT_SCOPE)
