@@ -10,6 +10,11 @@ function(ktconv_set_warnings target)
     target_compile_options(${target} PRIVATE -Wall -Wextra)
   else()
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 12
+       AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+      # GCC 12's false -Wrestrict inside libstdc++'s std::string operator+ at -O3 (GCC bug 105329).
+      target_compile_options(${target} PRIVATE -Wno-restrict)
+    endif()
   endif()
   if(KTCONV_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
