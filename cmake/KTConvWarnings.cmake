@@ -23,6 +23,13 @@ function(ktconv_set_warnings target)
     # Any finding aborts the program, so a sanitized test fails instead of printing and passing.
     target_compile_options(${target} PRIVATE -fsanitize=${KTCONV_SANITIZE} -fno-sanitize-recover=all
                                              -fno-omit-frame-pointer)
-    target_link_options(${target} PRIVATE -fsanitize=${KTCONV_SANITIZE})
+    # The library passes the link flag on (also to an installed package's users): whatever links
+    # a sanitized libktconv needs the sanitizer runtimes.
+    get_target_property(_type ${target} TYPE)
+    if(_type MATCHES "LIBRARY")
+      target_link_options(${target} PUBLIC -fsanitize=${KTCONV_SANITIZE})
+    else()
+      target_link_options(${target} PRIVATE -fsanitize=${KTCONV_SANITIZE})
+    endif()
   endif()
 endfunction()
