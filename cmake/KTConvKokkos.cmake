@@ -20,6 +20,9 @@ set(KTCONV_KOKKOS_ARCHIVE "${_ktconv_default_archive}" CACHE FILEPATH
 option(KTCONV_FORCE_BUILTIN_KOKKOS "Build the pinned Kokkos even if an installed one is found" OFF)
 
 include(FetchContent)
+if(POLICY CMP0135)
+  cmake_policy(SET CMP0135 NEW) # extracted files get the extraction time as timestamp
+endif()
 
 macro(_ktconv_declare_kokkos)
   if(KTCONV_KOKKOS_ARCHIVE)
@@ -33,17 +36,30 @@ macro(_ktconv_declare_kokkos)
   FetchContent_Declare(kokkos URL "${_ktconv_kokkos_url}" URL_HASH SHA256=${KTCONV_KOKKOS_SHA256})
 endmacro()
 
-# Before project(): a CUDA build of the built-in Kokkos needs nvcc_wrapper as CXX compiler.
+# Before project(): a CUDA build needs Kokkos' nvcc_wrapper as the C++ compiler. With an
+# installed CUDA Kokkos (Kokkos_ROOT, cache or environment) that is its bin/nvcc_wrapper; with
+# the built-in Kokkos the sources are fetched now to use theirs. An explicit compiler wins.
 function(ktconv_prepare_kokkos_compiler)
-  if(Kokkos_ENABLE_CUDA AND NOT CMAKE_CXX_COMPILER AND NOT DEFINED ENV{CXX} AND NOT Kokkos_ROOT AND NOT DEFINED ENV{Kokkos_ROOT})
-    _ktconv_declare_kokkos()
-    FetchContent_GetProperties(kokkos)
-    if(NOT kokkos_POPULATED)
-      message(STATUS "ktconv: fetching Kokkos sources early to use its nvcc_wrapper")
-      FetchContent_Populate(kokkos)
-    endif()
-    set(CMAKE_CXX_COMPILER "${kokkos_SOURCE_DIR}/bin/nvcc_wrapper" CACHE FILEPATH "C++ compiler" FORCE)
+  if(NOT Kokkos_ENABLE_CUDA OR CMAKE_CXX_COMPILER OR DEFINED ENV{CXX})
+    return()
   endif()
+  set(_root "${Kokkos_ROOT}")
+  if(NOT _root AND DEFINED ENV{Kokkos_ROOT})
+    set(_root "$ENV{Kokkos_ROOT}")
+  endif()
+  if(_root)
+    if(EXISTS "${_root}/bin/nvcc_wrapper")
+      set(CMAKE_CXX_COMPILER "${_root}/bin/nvcc_wrapper" CACHE FILEPATH "C++ compiler" FORCE)
+    endif()
+    return()
+  endif()
+  _ktconv_declare_kokkos()
+  FetchContent_GetProperties(kokkos)
+  if(NOT kokkos_POPULATED)
+    message(STATUS "ktconv: fetching Kokkos sources early to use its nvcc_wrapper")
+    FetchContent_Populate(kokkos)
+  endif()
+  set(CMAKE_CXX_COMPILER "${kokkos_SOURCE_DIR}/bin/nvcc_wrapper" CACHE FILEPATH "C++ compiler" FORCE)
 endfunction()
 
 function(ktconv_find_or_fetch_kokkos)
@@ -52,7 +68,30 @@ function(ktconv_find_or_fetch_kokkos)
   endif()
   if(Kokkos_FOUND)
     message(STATUS "ktconv: using installed Kokkos ${Kokkos_VERSION} from ${Kokkos_DIR}")
+    # Backends asked for explicitly (a preset, -D) must match the installed Kokkos: a `serial`
+    # build that silently ran on OpenMP, or a `cuda` build without CUDA, would mislead.
+    foreach(_b CUDA OPENMP SERIAL)
+      if(DEFINED CACHE{Kokkos_ENABLE_${_b}})
+        kokkos_check(DEVICES ${_b} RETURN_VALUE _has_raw)
+        set(_has OFF)
+        set(_want OFF)
+        if(_has_raw)
+          set(_has ON)
+        endif()
+        if($CACHE{Kokkos_ENABLE_${_b}})
+          set(_want ON)
+        endif()
+        if(NOT _want STREQUAL _has)
+          message(FATAL_ERROR "ktconv: Kokkos_ENABLE_${_b}=${_want} was requested, but the installed Kokkos "
+            "in ${Kokkos_DIR} has ${_b} ${_has} (its backends: ${Kokkos_DEVICES}). Point Kokkos_ROOT at a "
+            "Kokkos built with the backends of this configuration, or leave Kokkos_ROOT unset to build "
+            "the pinned Kokkos in-tree.")
+        endif()
+      endif()
+    endforeach()
     set(KTCONV_KOKKOS_IS_BUILTIN OFF PARENT_SCOPE)
+    set(KTCONV_KOKKOS_DIR "${Kokkos_DIR}" PARENT_SCOPE)
+    set(KTCONV_KOKKOS_USED_VERSION "${Kokkos_VERSION}" PARENT_SCOPE)
   else()
     if(NOT Kokkos_ENABLE_CUDA AND NOT Kokkos_ENABLE_OPENMP AND NOT Kokkos_ENABLE_SERIAL)
       # A host build with nothing chosen gets OpenMP (with Serial beside it).
@@ -75,8 +114,30 @@ function(ktconv_find_or_fetch_kokkos)
     endif()
     message(STATUS "ktconv: building Kokkos ${KTCONV_KOKKOS_VERSION} from source")
     _ktconv_declare_kokkos()
-    FetchContent_MakeAvailable(kokkos)
+    # Not FetchContent_MakeAvailable: for CUDA the sources may already be populated (before
+    # project(), for nvcc_wrapper), and MakeAvailable would then skip add_subdirectory.
+    FetchContent_GetProperties(kokkos)
+    if(NOT kokkos_POPULATED)
+      FetchContent_Populate(kokkos)
+    endif()
+    # SYSTEM: Kokkos' headers are system headers to ktconv's targets, as an installed Kokkos'
+    # are, so ktconv's strict warnings (and -Werror) apply to its own code only.
+    if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.25)
+      add_subdirectory(${kokkos_SOURCE_DIR} ${kokkos_BINARY_DIR} SYSTEM)
+    else()
+      add_subdirectory(${kokkos_SOURCE_DIR} ${kokkos_BINARY_DIR})
+      foreach(_t kokkos kokkoscore kokkoscontainers kokkosalgorithms kokkossimd)
+        if(TARGET ${_t})
+          get_target_property(_dirs ${_t} INTERFACE_INCLUDE_DIRECTORIES)
+          if(_dirs)
+            set_property(TARGET ${_t} APPEND PROPERTY INTERFACE_SYSTEM_INCLUDE_DIRECTORIES ${_dirs})
+          endif()
+        endif()
+      endforeach()
+    endif()
     set(KTCONV_KOKKOS_IS_BUILTIN ON PARENT_SCOPE)
+    set(KTCONV_KOKKOS_DIR "" PARENT_SCOPE) # installed beside ktconv by `cmake --install`
+    set(KTCONV_KOKKOS_USED_VERSION "${KTCONV_KOKKOS_VERSION}" PARENT_SCOPE)
   endif()
   # Backends for the generated config header.
   foreach(_b CUDA OPENMP SERIAL)
