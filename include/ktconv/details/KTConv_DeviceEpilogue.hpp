@@ -28,16 +28,26 @@ struct BiasClampScaleDeviceEpilogue
   T lower, upper, scale, inverse_scale;
   bool has_bias, exact_inverse;
 
-  KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const
+  // One channel's epilogue as a pure function of the value (no memory reads): kernels hoist it
+  // out of their per-element loops.
+  struct ChannelOp
   {
-    T y = value;
-    if (has_bias)
-      y = y + bias(channel);
-    y = clamp_propagate_nan(y, lower, upper);
-    y = y * scale;
-    y = clamp_propagate_nan(y, lower, upper);
-    return exact_inverse ? y * inverse_scale : y / scale;
+    T bias, lower, upper, scale, inverse_scale;
+    bool has_bias, exact_inverse;
+    KOKKOS_FORCEINLINE_FUNCTION T operator()(T value) const
+    {
+      T y = has_bias ? value + bias : value;
+      y = clamp_propagate_nan(y, lower, upper);
+      y = y * scale;
+      y = clamp_propagate_nan(y, lower, upper);
+      return exact_inverse ? y * inverse_scale : y / scale;
+    }
+  };
+  KOKKOS_FORCEINLINE_FUNCTION ChannelOp for_channel(int channel) const
+  {
+    return ChannelOp{has_bias ? bias(channel) : T(0), lower, upper, scale, inverse_scale, has_bias, exact_inverse};
   }
+  KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const { return for_channel(channel)(value); }
 };
 
 template <class T, class MemorySpace>
@@ -48,6 +58,29 @@ BiasClampScaleDeviceEpilogue<T, MemorySpace> device_epilogue(BiasClampScaleEpilo
   T const inverse = T(1) / e.scale;
   return {e.bias, e.lower, e.upper, e.scale, inverse, e.bias.extent(0) != 0,
           power_of_two && std::isfinite(double(inverse)) && inverse != T(0) && std::isnormal(double(inverse))};
+}
+
+// The per-channel form of any epilogue: its for_channel() where it has one, else a closure over
+// operator()(value, channel).
+template <class Epilogue>
+struct GenericChannelOp
+{
+  Epilogue epilogue;
+  int channel;
+  template <class T>
+  KOKKOS_FORCEINLINE_FUNCTION T operator()(T value) const
+  {
+    return epilogue(value, channel);
+  }
+};
+
+template <class Epilogue>
+KOKKOS_FORCEINLINE_FUNCTION auto channel_op(Epilogue const &e, int channel)
+{
+  if constexpr (requires { e.for_channel(channel); })
+    return e.for_channel(channel);
+  else
+    return GenericChannelOp<Epilogue>{e, channel};
 }
 
 } // namespace ktconv::Details

@@ -704,45 +704,47 @@ struct GpuTiledKernel
     // Epilogue: 8 channels at a time, the main loop writes its accumulators into the scratch
     // output tile (laid out like the output); then every thread applies the conv bias and the
     // Epilogue functor and stores whole float4 rows, coalesced. Each output is written once.
-    constexpr int vecs_per_channel = Config::out_rows * Config::out_cols / 4;
+    // Store phase: warp w stores channel w of the group, its lanes whole float4 of output rows;
+    // the channel's bias and epilogue constants are loaded once (channel_op).
+    static_assert(Config::epilogue_channels == Config::warps, "one channel per warp in the store phase");
+    constexpr int vecs_per_row = Config::out_cols / 4;
     for (int cg = 0; cg * Config::epilogue_channels < t.co_valid; ++cg)
     {
       mainloop.write_tile(scratch, cg);
       team.team_barrier();
-      for (int e = rank; e < Config::epilogue_channels * vecs_per_channel; e += Config::threads)
+      int const col = t.co0 + cg * Config::epilogue_channels + warp;
+      if (col < g.out_per_group)
       {
-        int const c = e / vecs_per_channel, rem = e - c * vecs_per_channel;
-        int const r = rem / (Config::out_cols / 4), c4 = rem - r * (Config::out_cols / 4);
-        int const col = t.co0 + cg * Config::epilogue_channels + c;
-        int const oh = t.oh0 + r, ow = t.ow0 + 4 * c4;
-        if (col >= g.out_per_group || oh >= g.h.out || ow >= g.w.out)
-          continue;
         int const co = t.group * g.out_per_group + col;
-        float4 v = *reinterpret_cast<float4 const *>(scratch + c * Config::out_plane + r * Config::out_pitch + 4 * c4);
-        if (g.has_conv_bias)
+        auto const op = channel_op(epilogue, co);
+        float const cbias = g.has_conv_bias ? conv_bias(co) : 0.f;
+        float *const yc = y.data() + (std::int64_t(t.n) * g.out_channels + co) * std::int64_t(g.h.out) * g.w.out;
+        float const *const tile = scratch + warp * Config::out_plane;
+        for (int e = lane; e < Config::out_rows * vecs_per_row; e += 32)
         {
-          float const b = conv_bias(co);
-          v.x += b;
-          v.y += b;
-          v.z += b;
-          v.w += b;
-        }
-        v.x = epilogue(v.x, co);
-        v.y = epilogue(v.y, co);
-        v.z = epilogue(v.z, co);
-        v.w = epilogue(v.w, co);
-        float *const dst = y.data() + ((std::int64_t(t.n) * g.out_channels + co) * g.h.out + oh) * g.w.out + ow;
-        if (vector_stores && ow + 3 < g.w.out)
-          *reinterpret_cast<float4 *>(dst) = v;
-        else
-        {
-          dst[0] = v.x; // ow < w.out was checked above
-          if (ow + 1 < g.w.out)
-            dst[1] = v.y;
-          if (ow + 2 < g.w.out)
-            dst[2] = v.z;
-          if (ow + 3 < g.w.out)
-            dst[3] = v.w;
+          int const r = e / vecs_per_row, c4 = e - r * vecs_per_row;
+          int const oh = t.oh0 + r, ow = t.ow0 + 4 * c4;
+          if (oh >= g.h.out || ow >= g.w.out)
+            continue;
+          float4 v = *reinterpret_cast<float4 const *>(tile + r * Config::out_pitch + 4 * c4);
+          // conv bias first, then the epilogue: PyTorch's order (conv(x) + b, then the tail)
+          v.x = op(g.has_conv_bias ? v.x + cbias : v.x);
+          v.y = op(g.has_conv_bias ? v.y + cbias : v.y);
+          v.z = op(g.has_conv_bias ? v.z + cbias : v.z);
+          v.w = op(g.has_conv_bias ? v.w + cbias : v.w);
+          float *const dst = yc + std::int64_t(oh) * g.w.out + ow;
+          if (vector_stores && ow + 3 < g.w.out)
+            *reinterpret_cast<float4 *>(dst) = v;
+          else
+          {
+            dst[0] = v.x; // ow < w.out was checked above
+            if (ow + 1 < g.w.out)
+              dst[1] = v.y;
+            if (ow + 2 < g.w.out)
+              dst[2] = v.z;
+            if (ow + 3 < g.w.out)
+              dst[3] = v.w;
+          }
         }
       }
       team.team_barrier();
