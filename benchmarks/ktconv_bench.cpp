@@ -61,8 +61,8 @@ int main(int argc, char **argv)
   using M = Space::memory_space;
   auto const e = output_extents(p, n, p.in_channels, h, w);
   Kokkos::View<float ****, Kokkos::LayoutRight, M> x("x", n, p.in_channels, h, w);
-  Kokkos::View<float ****, Kokkos::LayoutRight, M> wt("w", p.in_channels, p.out_channels / p.groups,
-                                                      p.kernel_size.h, p.kernel_size.w);
+  Kokkos::View<float ****, Kokkos::LayoutRight, M> wt("w", p.in_channels, p.out_channels / p.groups, p.kernel_size.h,
+                                                      p.kernel_size.w);
   Kokkos::View<float *, M> cb("cb", p.bias ? p.out_channels : 0), bias("bias", p.out_channels);
   Kokkos::View<float ****, Kokkos::LayoutRight, M> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "y"), e[0], e[1],
                                                      e[2], e[3]);
@@ -146,9 +146,9 @@ int main(int argc, char **argv)
   std::printf("  shape x(%lld,%d,%lld,%lld) -> y(%lld,%lld,%lld,%lld) k(%d,%d) s(%d,%d) p(%d,%d) op(%d,%d) "
               "d(%d,%d) groups %d bias %d epilogue %d\n",
               (long long)n, p.in_channels, (long long)h, (long long)w, (long long)e[0], (long long)e[1],
-              (long long)e[2], (long long)e[3], p.kernel_size.h, p.kernel_size.w, p.stride.h, p.stride.w,
-              p.padding.h, p.padding.w, p.output_padding.h, p.output_padding.w, p.dilation.h, p.dilation.w,
-              p.groups, int(p.bias), int(epilogue));
+              (long long)e[2], (long long)e[3], p.kernel_size.h, p.kernel_size.w, p.stride.h, p.stride.w, p.padding.h,
+              p.padding.w, p.output_padding.h, p.output_padding.w, p.dilation.h, p.dilation.w, p.groups, int(p.bias),
+              int(epilogue));
   std::printf("  time  median %.4f ms  (min %.4f, p10 %.4f, p90 %.4f, max %.4f; %d runs after %d warm-up)\n",
               t.median_ms, t.min_ms, t.p10_ms, t.p90_ms, t.max_ms, t.runs, warmup);
   std::printf("  rate  %.2f TFLOP/s (%.1f GFLOP)  %.1f GB/s (%.3f GB compulsory)\n", tflops, flop / 1e9, gbs,

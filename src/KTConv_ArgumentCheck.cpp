@@ -102,8 +102,7 @@ ConvGeometry check_params(ConvTranspose2dParams const &p, std::int64_t n, std::i
   if (p.in_channels % p.groups != 0)
     fail("groups (" + std::to_string(p.groups) + ") must divide in_channels (" + std::to_string(p.in_channels) + ")");
   if (p.out_channels % p.groups != 0)
-    fail("groups (" + std::to_string(p.groups) + ") must divide out_channels (" + std::to_string(p.out_channels) +
-         ")");
+    fail("groups (" + std::to_string(p.groups) + ") must divide out_channels (" + std::to_string(p.out_channels) + ")");
   require_positive("kernel_size", p.kernel_size);
   require_positive("stride", p.stride);
   require_positive("dilation", p.dilation);
@@ -129,8 +128,8 @@ ConvGeometry check_params(ConvTranspose2dParams const &p, std::int64_t n, std::i
   if (ho <= 0 || wo <= 0)
     fail("the output size (" + std::to_string(ho) + ", " + std::to_string(wo) + ") of input (" + std::to_string(h) +
          ", " + std::to_string(w) + ") with kernel_size " + str(p.kernel_size) + ", stride " + str(p.stride) +
-         ", padding " + str(p.padding) + ", output_padding " + str(p.output_padding) + ", dilation " +
-         str(p.dilation) + " is not positive");
+         ", padding " + str(p.padding) + ", output_padding " + str(p.output_padding) + ", dilation " + str(p.dilation) +
+         " is not positive");
   if (ho > int_max || wo > int_max)
     fail("output spatial extents too large: (" + std::to_string(ho) + ", " + std::to_string(wo) + ")");
 
@@ -168,21 +167,25 @@ ConvGeometry check_arguments(ConvTranspose2dParams const &p, ViewFacts const &x,
   std::int64_t const want_w[4] = {p.in_channels, p.out_channels / p.groups, p.kernel_size.h, p.kernel_size.w};
   for (int i = 0; i < 4; ++i)
     if (weight.extent[i] != want_w[i])
-      fail("weight has extents " + str(weight) + " but (in_channels, out_channels / groups, kernel_size.h, "
-           "kernel_size.w) is (" + std::to_string(want_w[0]) + ", " + std::to_string(want_w[1]) + ", " +
-           std::to_string(want_w[2]) + ", " + std::to_string(want_w[3]) + ")");
+      fail("weight has extents " + str(weight) +
+           " but (in_channels, out_channels / groups, kernel_size.h, "
+           "kernel_size.w) is (" +
+           std::to_string(want_w[0]) + ", " + std::to_string(want_w[1]) + ", " + std::to_string(want_w[2]) + ", " +
+           std::to_string(want_w[3]) + ")");
   if (p.bias && conv_bias.extent[0] != p.out_channels)
-    fail("conv_bias has " + std::to_string(conv_bias.extent[0]) + " elements but params.bias is true and "
-         "out_channels is " + std::to_string(p.out_channels));
+    fail("conv_bias has " + std::to_string(conv_bias.extent[0]) +
+         " elements but params.bias is true and "
+         "out_channels is " +
+         std::to_string(p.out_channels));
   if (!p.bias && conv_bias.extent[0] != 0)
-    fail("conv_bias has " + std::to_string(conv_bias.extent[0]) + " elements but params.bias is false "
+    fail("conv_bias has " + std::to_string(conv_bias.extent[0]) +
+         " elements but params.bias is false "
          "(pass an empty view)");
   std::int64_t const want_y[4] = {g.batch, g.out_channels, g.h.out, g.w.out};
   for (int i = 0; i < 4; ++i)
     if (y.extent[i] != want_y[i])
-      fail("y has extents " + str(y) + " but the output of x " + str(x) + " is (" + std::to_string(want_y[0]) +
-           ", " + std::to_string(want_y[1]) + ", " + std::to_string(want_y[2]) + ", " + std::to_string(want_y[3]) +
-           ")");
+      fail("y has extents " + str(y) + " but the output of x " + str(x) + " is (" + std::to_string(want_y[0]) + ", " +
+           std::to_string(want_y[1]) + ", " + std::to_string(want_y[2]) + ", " + std::to_string(want_y[3]) + ")");
   if (g.output_size() > 0 && y.data == nullptr)
     fail("y has no data (an unallocated view)");
   if (g.batch > 0 && x.data == nullptr)

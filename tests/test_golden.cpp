@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -135,6 +135,12 @@ void check_all_golden(double factor)
 
 } // namespace
 
-TEST(Golden, MatchesPyTorchFloat) { check_all_golden<float>(2); }
+TEST(Golden, MatchesPyTorchFloat)
+{
+  check_all_golden<float>(2);
+}
 
-TEST(Golden, MatchesPyTorchDouble) { check_all_golden<double>(2); }
+TEST(Golden, MatchesPyTorchDouble)
+{
+  check_all_golden<double>(2);
+}

@@ -76,4 +76,7 @@ TEST(FusedConvTranspose2d, RejectsBadParametersAtConstruction)
   EXPECT_THROW((FusedConvTranspose2d<float>(p, {})), InvalidArgument);
 }
 
-TEST(Version, MatchesVersionFile) { EXPECT_STREQ(ktconv::version(), KTCONV_EXPECTED_VERSION); }
+TEST(Version, MatchesVersionFile)
+{
+  EXPECT_STREQ(ktconv::version(), KTCONV_EXPECTED_VERSION);
+}

@@ -73,9 +73,9 @@ void random_cases(int cases, double factor)
         auto got = run_ktconv<T>(space, pr, o);
         auto cmp = compare<T>(got, ref, factor);
         ++run;
-        ASSERT_TRUE(cmp.ok) << "seed " << seed << " case " << c << " " << describe(p, pr.x) << " epilogue "
-                            << epilogue << " space " << Space::name() << " algorithm " << to_string(a) << ": "
-                            << cmp.bad << " bad elements, first " << cmp.first_bad;
+        ASSERT_TRUE(cmp.ok) << "seed " << seed << " case " << c << " " << describe(p, pr.x) << " epilogue " << epilogue
+                            << " space " << Space::name() << " algorithm " << to_string(a) << ": " << cmp.bad
+                            << " bad elements, first " << cmp.first_bad;
       }
     });
   }
@@ -85,9 +85,15 @@ void random_cases(int cases, double factor)
 
 } // namespace
 
-TEST(RandomConfigurations, Float) { random_cases<float>(60, 2); }
+TEST(RandomConfigurations, Float)
+{
+  random_cases<float>(60, 2);
+}
 
-TEST(RandomConfigurations, Double) { random_cases<double>(40, 2); }
+TEST(RandomConfigurations, Double)
+{
+  random_cases<double>(40, 2);
+}
 
 // The seed workload's shape, at a small batch and image, through every algorithm and math
 // mode: once with a width that is a multiple of 4 and all channel blocks full (the GPU kernel's

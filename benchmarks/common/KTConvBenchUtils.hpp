@@ -40,22 +40,33 @@ struct Args
         return argv[i + 1];
     return fallback;
   }
-  long num(char const *name, long fallback) const { return std::strtol(get(name, std::to_string(fallback).c_str()), nullptr, 10); }
-  double real(char const *name, double fallback) const { return std::strtod(get(name, std::to_string(fallback).c_str()), nullptr); }
+  long num(char const *name, long fallback) const
+  {
+    return std::strtol(get(name, std::to_string(fallback).c_str()), nullptr, 10);
+  }
+  double real(char const *name, double fallback) const
+  {
+    return std::strtod(get(name, std::to_string(fallback).c_str()), nullptr);
+  }
 };
 
 inline Algorithm parse_algorithm(std::string const &s)
 {
-  if (s == "direct") return Algorithm::direct;
-  if (s == "host_rows") return Algorithm::host_rows;
-  if (s == "gpu_tiled") return Algorithm::gpu_tiled;
+  if (s == "direct")
+    return Algorithm::direct;
+  if (s == "host_rows")
+    return Algorithm::host_rows;
+  if (s == "gpu_tiled")
+    return Algorithm::gpu_tiled;
   return Algorithm::automatic;
 }
 
 inline MathMode parse_math(std::string const &s)
 {
-  if (s == "tf32") return MathMode::tf32;
-  if (s == "tf32x3") return MathMode::tf32x3;
+  if (s == "tf32")
+    return MathMode::tf32;
+  if (s == "tf32x3")
+    return MathMode::tf32x3;
   return MathMode::ieee;
 }
 
@@ -104,8 +115,8 @@ TimingStats time_runs(F &&f, int warmup, int reps)
 // One output element in double, straight from the definition (with a division per tap: it
 // is a check, not a kernel).
 template <class HX, class HW, class HB>
-double reference_element(ConvTranspose2dParams const &p, HX const &x, HW const &w, HB const &cb, std::int64_t n,
-                         int co, int oh, int ow)
+double reference_element(ConvTranspose2dParams const &p, HX const &x, HW const &w, HB const &cb, std::int64_t n, int co,
+                         int oh, int ow)
 {
   int const cig = p.in_channels / p.groups, cog = p.out_channels / p.groups, g = co / cog, col = co % cog;
   double acc = p.bias ? double(cb(co)) : 0.0;

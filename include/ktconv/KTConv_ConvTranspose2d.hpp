@@ -33,7 +33,8 @@ void conv_transpose2d(ExecutionSpace const &space, ConvTranspose2dParams const &
   Details::static_check_view<ExecutionSpace, BView, 1>("conv_bias");
   Details::static_check_view<ExecutionSpace, YView, 4>("y");
   using T = typename YView::non_const_value_type;
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "ktconv: the value type must be float or double");
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "ktconv: the value type must be float or double");
   static_assert(std::is_same_v<typename XView::non_const_value_type, T> &&
                     std::is_same_v<typename WView::non_const_value_type, T> &&
                     std::is_same_v<typename BView::non_const_value_type, T>,
@@ -41,10 +42,9 @@ void conv_transpose2d(ExecutionSpace const &space, ConvTranspose2dParams const &
   static_assert(!std::is_const_v<typename YView::value_type>, "ktconv: y must be writable");
   using MemorySpace = typename ExecutionSpace::memory_space;
   auto const epi = Details::canonical_epilogue<T, MemorySpace>(epilogue);
-  Details::conv_transpose2d_impl<ExecutionSpace, T>(space, params, Details::as_input4<MemorySpace>(x),
-                                                    Details::as_input4<MemorySpace>(weight),
-                                                    Details::as_input1<MemorySpace>(conv_bias),
-                                                    Details::as_output4<MemorySpace>(y), epi, options);
+  Details::conv_transpose2d_impl<ExecutionSpace, T>(
+      space, params, Details::as_input4<MemorySpace>(x), Details::as_input4<MemorySpace>(weight),
+      Details::as_input1<MemorySpace>(conv_bias), Details::as_output4<MemorySpace>(y), epi, options);
 }
 
 // Extents (N, out_channels, H_out, W_out) of the output for an input of extents

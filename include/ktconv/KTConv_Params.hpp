@@ -55,9 +55,9 @@ enum class MathMode
 enum class Algorithm
 {
   automatic,
-  direct,          // one thread per output element; every backend, every shape
-  host_rows,       // host backends: a row of outputs per task, vectorized over the row
-  gpu_tiled,       // CUDA: register-tiled implicit GEMM over the stride phases
+  direct,    // one thread per output element; every backend, every shape
+  host_rows, // host backends: a row of outputs per task, vectorized over the row
+  gpu_tiled, // CUDA: register-tiled implicit GEMM over the stride phases
 };
 
 struct Options

@@ -6,9 +6,9 @@
 
 #include "Reference.hpp"
 
-#include <ktconv/ktconv.hpp>
 #include <ktconv/details/KTConv_ArgumentCheck.hpp>
 #include <ktconv/details/KTConv_GpuTiledKernel.hpp>
+#include <ktconv/ktconv.hpp>
 
 #include <Kokkos_Core.hpp>
 
@@ -201,8 +201,8 @@ Comparison compare(Tensor4 const &got, ReferenceResult const &ref, double factor
         k /= std::size_t(got.h);
         auto const co = k % std::size_t(got.c);
         auto const n = k / std::size_t(got.c);
-        s << "y(" << n << ", " << co << ", " << oh << ", " << ow << ") = " << v << ", reference " << r
-          << ", tolerance " << tolerance<T>(ref, i, factor, unit);
+        s << "y(" << n << ", " << co << ", " << oh << ", " << ow << ") = " << v << ", reference " << r << ", tolerance "
+          << tolerance<T>(ref, i, factor, unit);
         c.first_bad = s.str();
       }
       c.ok = false;

@@ -65,15 +65,15 @@ inline double apply_epilogue(EpilogueSpec const &e, double v, std::int64_t co)
 
 struct ReferenceResult
 {
-  Tensor4 y;        // epilogue(conv)
-  Tensor4 conv;     // the convolution alone (with its own bias)
-  Tensor4 abs_sum;  // sum |x*w| + |conv bias| + |epilogue bias|, for error bounds
+  Tensor4 y;         // epilogue(conv)
+  Tensor4 conv;      // the convolution alone (with its own bias)
+  Tensor4 abs_sum;   // sum |x*w| + |conv bias| + |epilogue bias|, for error bounds
   int terms_max = 0; // most terms summed into one output
 };
 
 inline ReferenceResult reference_conv_transpose2d(ConvTranspose2dParams const &p, Tensor4 const &x,
-                                                   Tensor4 const &weight, std::vector<double> const &conv_bias,
-                                                   EpilogueSpec const &e)
+                                                  Tensor4 const &weight, std::vector<double> const &conv_bias,
+                                                  EpilogueSpec const &e)
 {
   auto const ho = conv_transpose_output_extent(x.h, p.kernel_size.h, p.stride.h, p.padding.h, p.output_padding.h,
                                                p.dilation.h);

@@ -31,8 +31,7 @@ Algorithm select_algorithm(ConvGeometry const &g, Options const &options)
     if (host)
       return Algorithm::host_rows;
     return tiled ? Algorithm::gpu_tiled : Algorithm::direct;
-  case Algorithm::direct:
-    return Algorithm::direct;
+  case Algorithm::direct: return Algorithm::direct;
   case Algorithm::host_rows:
     if (!host)
       throw InvalidArgument(std::string("options.algorithm = host_rows needs a host execution space, got ") +

@@ -33,8 +33,8 @@ ViewFacts facts_of(View const &v)
 
 struct EpilogueFacts
 {
-  bool clamps = false;      // false: no epilogue (plain ConvTranspose2d)
-  ViewFacts bias;           // rank 1; extent 0: no bias step
+  bool clamps = false; // false: no epilogue (plain ConvTranspose2d)
+  ViewFacts bias;      // rank 1; extent 0: no bias step
   double lower = 0, upper = 0, scale = 1;
 };
 

@@ -59,9 +59,7 @@ void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams co
   case Algorithm::gpu_tiled:
     run_gpu_tiled<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue, options.math);
     break;
-  default:
-    run_direct<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue);
-    break;
+  default: run_direct<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue); break;
   }
 }
 

@@ -54,9 +54,15 @@ template <class T, class MemorySpace>
 BiasClampScaleDeviceEpilogue<T, MemorySpace> device_epilogue(BiasClampScaleEpilogue<T, MemorySpace> const &e)
 {
   int exponent = 0;
-  bool const power_of_two = std::frexp(double(e.scale), &exponent) == 0.5 || std::frexp(double(e.scale), &exponent) == -0.5;
+  bool const power_of_two = std::frexp(double(e.scale), &exponent) == 0.5 ||
+                            std::frexp(double(e.scale), &exponent) == -0.5;
   T const inverse = T(1) / e.scale;
-  return {e.bias, e.lower, e.upper, e.scale, inverse, e.bias.extent(0) != 0,
+  return {e.bias,
+          e.lower,
+          e.upper,
+          e.scale,
+          inverse,
+          e.bias.extent(0) != 0,
           power_of_two && std::isfinite(double(inverse)) && inverse != T(0) && std::isnormal(double(inverse))};
 }
 

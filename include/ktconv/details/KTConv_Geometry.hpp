@@ -65,10 +65,7 @@ struct ConvGeometry
   bool has_conv_bias = false;
   AxisGeometry h, w;
 
-  std::int64_t output_size() const
-  {
-    return batch * out_channels * std::int64_t(h.out) * w.out;
-  }
+  std::int64_t output_size() const { return batch * out_channels * std::int64_t(h.out) * w.out; }
   // Multiply-adds of the convolution (each counted once): for FLOP counts, times 2.
   std::int64_t multiply_adds() const
   {

@@ -1,6 +1,10 @@
 #ifndef KTCONV_DETAILS_GPU_TILED_KERNEL_HPP
 #define KTCONV_DETAILS_GPU_TILED_KERNEL_HPP
 
+// clang-format off: clang-format takes KTCONV_UNROLL (a #pragma unroll) for a statement and
+// flattens the loop nests it precedes, which would hide their structure.
+// clang-format off
+
 // The CUDA kernel: a register-tiled implicit GEMM over the stride phases, written as a Kokkos
 // TeamPolicy kernel with team scratch (shared) memory.
 //

@@ -44,20 +44,20 @@ namespace ktconv::Details
 template <class T>
 struct HostRowTiling
 {
-  using simd = Kokkos::Experimental::simd<T>;          // the host's native vector (AVX2: 256 bits)
+  using simd = Kokkos::Experimental::simd<T>; // the host's native vector (AVX2: 256 bits)
   static constexpr int vector = int(simd::size());
-  static constexpr int block_c = 6;                  // output channels per register tile
-  static constexpr int block_v = 2;                  // vectors of outputs per register tile
-  static constexpr int block_q = vector * block_v;   // outputs per register tile
+  static constexpr int block_c = 6;                // output channels per register tile
+  static constexpr int block_v = 2;                // vectors of outputs per register tile
+  static constexpr int block_q = vector * block_v; // outputs per register tile
 };
 
 // The per-call constants of the staged layout.
 struct HostRowLayout
 {
-  int col_lo = 0;      // input column of staged column 0 (may be negative: zero padding)
-  int stage_w = 0;     // staged columns per (tap, ci) row
-  int max_taps_h = 0;  // most height taps of any phase
-  int blocks = 0;      // channel blocks per group
+  int col_lo = 0;     // input column of staged column 0 (may be negative: zero padding)
+  int stage_w = 0;    // staged columns per (tap, ci) row
+  int max_taps_h = 0; // most height taps of any phase
+  int blocks = 0;     // channel blocks per group
   std::int64_t stage_size() const { return std::int64_t(max_taps_h) * stage_w; } // times in_per_group
 };
 
@@ -249,8 +249,8 @@ struct HostRowKernel
       std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
       T const *const xg = x.data() + (std::int64_t(n) * g.in_channels + std::int64_t(group) * cig) * plane;
       int const ih0 = (oh + g.h.padding - rh) / g.h.stride - g.h.first_offset(th0, rh);
-      int const c_begin = std::clamp(-l.col_lo, 0, l.stage_w);          // first staged column inside
-      int const c_end = std::clamp(g.w.in - l.col_lo, 0, l.stage_w);    // one past the last inside
+      int const c_begin = std::clamp(-l.col_lo, 0, l.stage_w);       // first staged column inside
+      int const c_end = std::clamp(g.w.in - l.col_lo, 0, l.stage_w); // one past the last inside
       for (int kh = th0, ih = ih0; kh < g.h.kernel; kh += g.h.tap_step, ih -= g.h.off_step)
       {
         if (ih < 0 || ih >= g.h.in)
@@ -339,23 +339,23 @@ pack_weights_for_host_rows(ExecutionSpace const &space, ConvGeometry const &g,
   // One work item per (group, block, kh, kw): the index arithmetic is per item, the inner
   // loops over (ci, c) only add.
   std::int64_t const items = std::int64_t(g.groups) * blocks_per_group * kh_n * kw_n;
-  Kokkos::parallel_for(
-      "ktconv::pack_weights", Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, items),
-      [=](std::int64_t item) {
-        int const kw = int(item % kw_n);
-        std::int64_t r = item / kw_n;
-        int const kh = int(r % kh_n);
-        r /= kh_n;
-        int const block = int(r % blocks_per_group);
-        int const group = int(r / blocks_per_group);
-        T *dst = packed.data() + item * cig * BC;
-        for (int ci = 0; ci < cig; ++ci)
-          for (int c = 0; c < BC; ++c)
-          {
-            int const col = block * BC + c;
-            *dst++ = col < cog ? weight(group * cig + ci, col, kh, kw) : T(0);
-          }
-      });
+  Kokkos::parallel_for("ktconv::pack_weights",
+                       Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, items),
+                       [=](std::int64_t item) {
+                         int const kw = int(item % kw_n);
+                         std::int64_t r = item / kw_n;
+                         int const kh = int(r % kh_n);
+                         r /= kh_n;
+                         int const block = int(r % blocks_per_group);
+                         int const group = int(r / blocks_per_group);
+                         T *dst = packed.data() + item * cig * BC;
+                         for (int ci = 0; ci < cig; ++ci)
+                           for (int c = 0; c < BC; ++c)
+                           {
+                             int const col = block * BC + c;
+                             *dst++ = col < cog ? weight(group * cig + ci, col, kh, kw) : T(0);
+                           }
+                       });
   return packed;
 }
 

@@ -37,13 +37,13 @@ template <class MemorySpace, class View>
 Input4<typename View::non_const_value_type, MemorySpace> as_input4(View const &v)
 {
   return Input4<typename View::non_const_value_type, MemorySpace>(v.data(), v.extent(0), v.extent(1), v.extent(2),
-                                                                   v.extent(3));
+                                                                  v.extent(3));
 }
 template <class MemorySpace, class View>
 Output4<typename View::non_const_value_type, MemorySpace> as_output4(View const &v)
 {
   return Output4<typename View::non_const_value_type, MemorySpace>(v.data(), v.extent(0), v.extent(1), v.extent(2),
-                                                                    v.extent(3));
+                                                                   v.extent(3));
 }
 template <class MemorySpace, class View>
 Input1<typename View::non_const_value_type, MemorySpace> as_input1(View const &v)
