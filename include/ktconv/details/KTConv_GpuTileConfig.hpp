@@ -1,0 +1,134 @@
+#ifndef KTCONV_DETAILS_GPU_TILE_CONFIG_HPP
+#define KTCONV_DETAILS_GPU_TILE_CONFIG_HPP
+
+// clang-format off: clang-format takes KTCONV_UNROLL (a #pragma unroll) for a statement and
+// flattens the loop nests it precedes, which would hide their structure.
+// clang-format off
+
+// The CUDA tiled kernel's compile-time tile shape (GpuTileConfig), what a team works on
+// (GpuTeamTile), and the asynchronous copy primitives its staging uses. The pieces of the
+// kernel: KTConv_GpuStaging.hpp (global -> scratch), KTConv_GpuSimtMainloop.hpp and
+// KTConv_GpuTensorCoreMainloop.hpp (the two main loops), KTConv_GpuTiledKernel.hpp (pipeline,
+// epilogue, launch, dispatch).
+
+#include <ktconv/details/KTConv_Geometry.hpp>
+
+#include <Kokkos_Core.hpp>
+
+#include <cstdint>
+
+#if defined(KOKKOS_ENABLE_CUDA)
+
+// Unrolled loops keep the accumulator and window arrays in registers (compile-time indices).
+#if defined(__CUDA_ARCH__)
+#define KTCONV_UNROLL _Pragma("unroll")
+#else
+#define KTCONV_UNROLL
+#endif
+
+namespace ktconv::Details
+{
+
+// Asynchronous global -> shared copies (sm_80+): the next chunk's data lands in shared memory
+// while the current one is computed, without passing through registers. A copy whose `valid`
+// is false writes zero (the source is not read).
+KOKKOS_FORCEINLINE_FUNCTION void copy_async_4(float *shared_dst, float const *global_src, bool valid)
+{
+  KOKKOS_IF_ON_DEVICE((unsigned const d = static_cast<unsigned>(__cvta_generic_to_shared(shared_dst));
+                       asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(d), "l"(global_src),
+                                    "r"(valid ? 4 : 0));))
+  KOKKOS_IF_ON_HOST((*shared_dst = valid ? *global_src : 0.f;))
+}
+// 16-byte variant (both addresses 16-byte aligned); copies `bytes` (0..16) and zero-fills the rest.
+KOKKOS_FORCEINLINE_FUNCTION void copy_async_16(float *shared_dst, float const *global_src, int bytes)
+{
+  KOKKOS_IF_ON_DEVICE((unsigned const d = static_cast<unsigned>(__cvta_generic_to_shared(shared_dst));
+                       asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(global_src),
+                                    "r"(bytes));))
+  KOKKOS_IF_ON_HOST((for (int i = 0; i < 4; ++i) shared_dst[i] = 4 * i < bytes ? global_src[i] : 0.f;))
+}
+KOKKOS_FORCEINLINE_FUNCTION void copy_async_commit() { KOKKOS_IF_ON_DEVICE((asm volatile("cp.async.commit_group;\n" ::);)) }
+template <int Pending>
+KOKKOS_FORCEINLINE_FUNCTION void copy_async_wait()
+{
+  KOKKOS_IF_ON_DEVICE((asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));))
+}
+
+// Compile-time shape of the tiled kernel for kernel size K, stride S and padding phase
+// P = padding mod S (per axis), dilation 1.
+//
+// Tiles are aligned in *output* coordinates: a team owns output rows [oh0, oh0 + S*tile_qh)
+// and columns [ow0, ow0 + S*tile_qw), oh0 and ow0 multiples of the tile, for block_co output
+// channels. Output o = o0 + S*u + v (v in [0, S), the "block position") is in phase
+// r_v = (v + P) mod S and reads input o0/S + a + u + c_v - j through tap k = r_v + j*S, where
+// padding = a*S + P and c_v = (v + P) div S. So the phase structure (r_v, c_v, the taps) is
+// known at compile time and only a is a run-time offset. In the staged input patch, whose
+// row 0 is input row o0/S + a - max_offset, output row u of block position v and tap j reads
+// patch row u + c_v - j + max_offset.
+template <int Kernel, int Stride, int PadPhaseH, int PadPhaseW>
+struct GpuTileConfig
+{
+  static constexpr int kernel = Kernel;
+  static constexpr int stride = Stride;
+  static constexpr int pad_phase_h = PadPhaseH, pad_phase_w = PadPhaseW;
+  static constexpr int max_offset = (Kernel - 1) / Stride; // input rows/cols a tap reaches back
+  static constexpr int extra_h = PadPhaseH > 0 ? 1 : 0;    // c_v reaches 1 for some v
+  static constexpr int extra_w = PadPhaseW > 0 ? 1 : 0;
+  static constexpr int warps = 8;
+  static constexpr int threads = 32 * warps;
+  static constexpr int block_co = 32;                 // output channels per team
+  static constexpr int tile_qh = Stride == 1 ? 16 : 4; // output blocks per team, per axis
+  static constexpr int tile_qw = 32;
+  static constexpr int out_rows = Stride * tile_qh; // the team's output tile
+  static constexpr int out_cols = Stride * tile_qw;
+  static constexpr int patch_h = tile_qh + max_offset + extra_h;
+  static constexpr int patch_w = tile_qw + max_offset + extra_w;
+  // Patch rows start at an input column rounded down to a multiple of 4 (so they are copied
+  // 16 bytes at a time); `col_shift` in [0, 4) columns of slack precede the tile's first column.
+  static constexpr int patch_pitch = (patch_w + 3 + 3) / 4 * 4;
+  // Per-channel sizes padded to 8 mod 32 floats: a tensor-core fragment load (channels tig,
+  // pixels gid) then touches 32 different banks.
+  static constexpr int pad_to_8_mod_32(int n) { return n + ((8 - n % 32) + 32) % 32; }
+  static constexpr int patch_size = pad_to_8_mod_32(patch_h * patch_pitch);
+  static constexpr int taps = Kernel * Kernel;
+  // Weights in scratch: transposed [ci][tap][channel] (tap_pitch apart: spreads the transposing
+  // copies over banks) for the CUDA-core loop, or as in global memory [ci][channel][tap].
+  static constexpr int tap_pitch = block_co + 4;
+  static constexpr int weights_per_ci_transposed = pad_to_8_mod_32(taps * tap_pitch);
+  static constexpr int weights_per_ci_plain = pad_to_8_mod_32(taps * block_co);
+  static constexpr int weights_per_ci = weights_per_ci_transposed; // room for either layout
+  // Epilogue: the output tile of `epilogue_channels` channels at a time, in scratch.
+  static constexpr int out_pitch = out_cols + 4;
+  static constexpr int out_plane = out_rows * out_pitch + 4;
+  static constexpr int epilogue_channels = 8;
+  // Kokkos launches a CUDA team with at most sharedMemPerBlock (48 KB) of shared memory, of
+  // which it keeps 8*(team size + 2) bytes, so tiles are sized for 46800 bytes of scratch.
+  // Two stages of input channels are in flight (cp.async double buffering); the epilogue's
+  // output tile reuses the staging area after the main loop.
+  static constexpr int scratch_limit_floats = (46800 - 16) / 4;
+  static constexpr int out_floats = epilogue_channels * out_plane;
+  static constexpr int per_ci_floats = patch_size + weights_per_ci;
+  static constexpr int stages = 2 * 8 * per_ci_floats <= scratch_limit_floats ? 2 : 1; // chunks of >= 8 channels
+  static constexpr int chunk_ci = stages * 16 * per_ci_floats <= scratch_limit_floats ? 16 : 8;
+  static constexpr int stage_floats = chunk_ci * (patch_size + weights_per_ci);
+  static constexpr int staging_floats = stages * stage_floats;
+  static constexpr std::size_t scratch_floats = staging_floats > out_floats ? staging_floats : out_floats;
+  static_assert(scratch_floats <= scratch_limit_floats, "tile too large for Kokkos' level-0 scratch");
+  static_assert(patch_w <= 64, "input staging assumes at most two columns per lane");
+};
+
+// What a team works on, decoded once from its league rank.
+struct GpuTeamTile
+{
+  int n, group;
+  int oh0, ow0;         // first output row/column of the tile
+  int ih_base, iw_base; // input row/column of the tile's first patch row/column
+  int iw_patch0;        // input column of patch column 0 (iw_base - col_shift)
+  int co0, co_valid;    // first channel (within the group) and how many exist
+};
+
+} // namespace ktconv::Details
+
+#endif // KOKKOS_ENABLE_CUDA
+
+#endif
