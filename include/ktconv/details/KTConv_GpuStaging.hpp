@@ -116,7 +116,7 @@ struct PlannedStaging
   KOKKOS_FORCEINLINE_FUNCTION PlannedStaging(GpuTeamTile const &t, ConvGeometry const &g, int rank)
   {
     constexpr int p4 = Config::patch_pitch / 4;
-    int const plane = g.h.in * g.w.in;
+    int const plane = int(std::int64_t(g.h.in) * g.w.in); // used only when small_offsets (fits in int)
     KTCONV_UNROLL
     for (int k = 0; k < input_slots; ++k)
     {
