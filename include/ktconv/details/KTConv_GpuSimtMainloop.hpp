@@ -74,30 +74,21 @@ struct SimtMainloop
           win[i][4 * h + 3] = v.w;
         }
       float const *wp = w + ci * Config::weights_per_ci + warp * CO;
-      KTCONV_UNROLL
-      for (int vh = 0; vh < S; ++vh)
+      for_each_phase_tap<Config>([&](auto index) {
+        constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[decltype(index)::value];
+        float4 const wv = *reinterpret_cast<float4 const *>(wp + (tap.kh * K + tap.kw) * Config::tap_pitch);
+        float const wc[4] = {wv.x, wv.y, wv.z, wv.w};
         KTCONV_UNROLL
-        for (int jh = 0; (vh + PH) % S + jh * S < K; ++jh)
+        for (int i = 0; i < QH; ++i)
           KTCONV_UNROLL
-          for (int vw = 0; vw < S; ++vw)
+          for (int j = 0; j < QW; ++j)
+          {
+            float const xv = win[i + tap.dh][j + tap.dw];
             KTCONV_UNROLL
-            for (int jw = 0; (vw + PW) % S + jw * S < K; ++jw)
-            {
-              int const kh = (vh + PH) % S + jh * S, kw = (vw + PW) % S + jw * S;
-              int const dh = (vh + PH) / S - jh + OFF, dw = (vw + PW) / S - jw + OFF;
-              float4 const wv = *reinterpret_cast<float4 const *>(wp + (kh * K + kw) * Config::tap_pitch);
-              float const wc[4] = {wv.x, wv.y, wv.z, wv.w};
-              KTCONV_UNROLL
-              for (int i = 0; i < QH; ++i)
-                KTCONV_UNROLL
-                for (int j = 0; j < QW; ++j)
-                {
-                  float const xv = win[i + dh][j + dw];
-                  KTCONV_UNROLL
-                  for (int c = 0; c < CO; ++c)
-                    acc[vh][vw][i][j][c] += xv * wc[c];
-                }
-            }
+            for (int c = 0; c < CO; ++c)
+              acc[tap.vh][tap.vw][i][j][c] += xv * wc[c];
+          }
+      });
     }
   }
 

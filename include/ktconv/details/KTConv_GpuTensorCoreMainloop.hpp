@@ -77,72 +77,64 @@ struct TensorCoreMainloop
     {
       float const *pa = patch + (c8 + tig) * Config::patch_size + col_shift;
       float const *pb = w + (c8 + tig) * Config::weights_per_ci + (n_base + gid) * Config::taps;
-      KTCONV_UNROLL
-      for (int vh = 0; vh < S; ++vh)
+      for_each_phase_tap<Config>([&](auto index) {
+        constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[decltype(index)::value];
+        constexpr int kh = tap.kh, kw = tap.kw, dh = tap.dh, dw = tap.dw, vh = tap.vh, vw = tap.vw;
+        // B (k = channel c8 + tig (+4), n = n_base + nt*8 + gid) for this tap
+        float bf[NT][2];
         KTCONV_UNROLL
-        for (int jh = 0; (vh + PH) % S + jh * S < K; ++jh)
+        for (int nt = 0; nt < NT; ++nt)
+        {
+          float const *b = pb + (kh * K + kw) + nt * 8 * Config::taps;
+          bf[nt][0] = b[0];
+          bf[nt][1] = b[4 * Config::weights_per_ci];
+        }
+        unsigned bb[NT][2], bs[NT][2];
+        KTCONV_UNROLL
+        for (int nt = 0; nt < NT; ++nt)
           KTCONV_UNROLL
-          for (int vw = 0; vw < S; ++vw)
-            KTCONV_UNROLL
-            for (int jw = 0; (vw + PW) % S + jw * S < K; ++jw)
+          for (int e = 0; e < 2; ++e)
+          {
+            if constexpr (Split == 3)
             {
-              int const kh = (vh + PH) % S + jh * S, kw = (vw + PW) % S + jw * S;
-              int const dh = (vh + PH) / S - jh + OFF, dw = (vw + PW) / S - jw + OFF;
-              // B (k = channel c8 + tig (+4), n = n_base + nt*8 + gid) for this tap
-              float bf[NT][2];
-              KTCONV_UNROLL
-              for (int nt = 0; nt < NT; ++nt)
-              {
-                float const *b = pb + (kh * K + kw) + nt * 8 * Config::taps;
-                bf[nt][0] = b[0];
-                bf[nt][1] = b[4 * Config::weights_per_ci];
-              }
-              unsigned bb[NT][2], bs[NT][2];
-              KTCONV_UNROLL
-              for (int nt = 0; nt < NT; ++nt)
-                KTCONV_UNROLL
-                for (int e = 0; e < 2; ++e)
-                {
-                  if constexpr (Split == 3)
-                  {
-                    bb[nt][e] = tf32_bits(bf[nt][e]);
-                    bs[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e] - Kokkos::bit_cast<float>(bb[nt][e]));
-                  }
-                  else
-                    bb[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e]); // the hardware truncates
-                }
-              KTCONV_UNROLL
-              for (int m = 0; m < MT; ++m)
-              {
-                // A (m = pixel gid (+8), k = channel tig (+4)) at this tap's window offset
-                int const p0 = pixel(m, gid);
-                int const row = p0 / Config::tile_qw, col = p0 % Config::tile_qw;
-                float const *a = pa + (row + dh) * Config::patch_pitch + col + dw;
-                float const af[4] = {a[0], a[8], a[4 * Config::patch_size], a[4 * Config::patch_size + 8]};
-                unsigned ab[4], as[4];
-                KTCONV_UNROLL
-                for (int e = 0; e < 4; ++e)
-                {
-                  if constexpr (Split == 3)
-                  {
-                    ab[e] = tf32_bits(af[e]);
-                    as[e] = Kokkos::bit_cast<unsigned>(af[e] - Kokkos::bit_cast<float>(ab[e]));
-                  }
-                  else
-                    ab[e] = Kokkos::bit_cast<unsigned>(af[e]);
-                }
-                KTCONV_UNROLL
-                for (int nt = 0; nt < NT; ++nt)
-                {
-                  if constexpr (Split == 3)
-                  {
-                    mma_tf32(acc[vh][vw][m][nt], as, bb[nt]);
-                    mma_tf32(acc[vh][vw][m][nt], ab, bs[nt]);
-                  }
-                  mma_tf32(acc[vh][vw][m][nt], ab, bb[nt]);
-                }
-              }
+              bb[nt][e] = tf32_bits(bf[nt][e]);
+              bs[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e] - Kokkos::bit_cast<float>(bb[nt][e]));
             }
+            else
+              bb[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e]); // the hardware truncates
+          }
+        KTCONV_UNROLL
+        for (int m = 0; m < MT; ++m)
+        {
+          // A (m = pixel gid (+8), k = channel tig (+4)) at this tap's window offset
+          int const p0 = pixel(m, gid);
+          int const row = p0 / Config::tile_qw, col = p0 % Config::tile_qw;
+          float const *a = pa + (row + dh) * Config::patch_pitch + col + dw;
+          float const af[4] = {a[0], a[8], a[4 * Config::patch_size], a[4 * Config::patch_size + 8]};
+          unsigned ab[4], as[4];
+          KTCONV_UNROLL
+          for (int e = 0; e < 4; ++e)
+          {
+            if constexpr (Split == 3)
+            {
+              ab[e] = tf32_bits(af[e]);
+              as[e] = Kokkos::bit_cast<unsigned>(af[e] - Kokkos::bit_cast<float>(ab[e]));
+            }
+            else
+              ab[e] = Kokkos::bit_cast<unsigned>(af[e]);
+          }
+          KTCONV_UNROLL
+          for (int nt = 0; nt < NT; ++nt)
+          {
+            if constexpr (Split == 3)
+            {
+              mma_tf32(acc[vh][vw][m][nt], as, bb[nt]);
+              mma_tf32(acc[vh][vw][m][nt], ab, bs[nt]);
+            }
+            mma_tf32(acc[vh][vw][m][nt], ab, bb[nt]);
+          }
+        }
+      });
     }
   }
 

@@ -16,6 +16,8 @@
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #if defined(KOKKOS_ENABLE_CUDA)
 
@@ -116,6 +118,49 @@ struct GpuTileConfig
   static_assert(scratch_floats <= scratch_limit_floats, "tile too large for Kokkos' level-0 scratch");
   static_assert(patch_w <= 64, "input staging assumes at most two columns per lane");
 };
+
+// One tap of one output block position (vh, vw) of the tile: the kernel tap (kh, kw) and the
+// input window offset (dh, dw) it reads, all compile-time (see GpuTileConfig's comment).
+struct PhaseTap
+{
+  int vh, vw, kh, kw, dh, dw;
+};
+
+// Every (block position, tap) pair of a config, in the order the main loops visit them. With
+// dilation 1 each kernel tap belongs to exactly one block position per axis: kernel^2 entries.
+template <class Config>
+struct PhaseTaps
+{
+  struct List
+  {
+    PhaseTap tap[Config::taps];
+  };
+  static constexpr List make()
+  {
+    constexpr int K = Config::kernel, S = Config::stride, OFF = Config::max_offset;
+    constexpr int PH = Config::pad_phase_h, PW = Config::pad_phase_w;
+    List l{};
+    int n = 0;
+    for (int vh = 0; vh < S; ++vh)
+      for (int jh = 0; (vh + PH) % S + jh * S < K; ++jh)
+        for (int vw = 0; vw < S; ++vw)
+          for (int jw = 0; (vw + PW) % S + jw * S < K; ++jw)
+            l.tap[n++] = PhaseTap{vh, vw, (vh + PH) % S + jh * S, (vw + PW) % S + jw * S, (vh + PH) / S - jh + OFF,
+                                  (vw + PW) / S - jw + OFF};
+    return l;
+  }
+  static constexpr List list = make();
+};
+
+// Calls f(std::integral_constant<int, I>{}) for every entry I of PhaseTaps<Config>, unrolled at
+// compile time, so the main loops index their register arrays with constants only.
+template <class Config, class F>
+KOKKOS_FORCEINLINE_FUNCTION void for_each_phase_tap(F &&f)
+{
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    (f(std::integral_constant<int, I>{}), ...);
+  }(std::make_integer_sequence<int, Config::taps>{});
+}
 
 // What a team works on, decoded once from its league rank.
 struct GpuTeamTile
