@@ -130,6 +130,41 @@ TEST(RandomConfigurations, SeedShapeSmall)
   }
 }
 
+// More tiles than any GPU runs teams at once (768 tiles of 8 x 64 outputs x 32 channels; an
+// H100 runs 264 teams), so the GPU kernel's persistent teams each compute several tiles in
+// one pipeline: tiles with a partial channel block (40 = 32 + 8 channels) follow full ones,
+// edge tiles follow interior ones, and a partial input-channel chunk (20 = 8 + 8 + 4) ends
+// every tile. Width 100 (16-byte staging, vector stores) with the epilogue, 99 (4-byte paths)
+// without it (raw convolution values, nothing clamped).
+TEST(RandomConfigurations, ManyTilesPerTeam)
+{
+  std::mt19937_64 rng(test_seed() + 4);
+  ConvTranspose2dParams p;
+  p.in_channels = 20;
+  p.out_channels = 40;
+  p.kernel_size = 3;
+  p.stride = 2;
+  p.padding = 1;
+  p.output_padding = 1;
+  for (std::int64_t w : {100, 99})
+  {
+    Problem pr = random_problem(rng, p, 6, 64, w, w == 100);
+    auto ref = reference_conv_transpose2d(pr.params, pr.x, pr.weight, pr.conv_bias, pr.epilogue);
+    for_each_space([&](auto space) {
+      using Space = decltype(space);
+      for (MathMode m : {MathMode::ieee, MathMode::tf32, MathMode::tf32x3})
+      {
+        Options o;
+        o.math = m;
+        double const unit = m == MathMode::tf32 ? 0x1p-10 : m == MathMode::tf32x3 ? 0x1p-20 : 0;
+        auto cmp = compare<float>(run_ktconv<float>(space, pr, o), ref, 2, unit);
+        EXPECT_TRUE(cmp.ok) << Space::name() << " " << to_string(m) << " w " << w << ": " << cmp.bad
+                            << " bad, first " << cmp.first_bad;
+      }
+    });
+  }
+}
+
 // Geometry that makes whole phases empty (stride > dilated kernel) or outputs with no tap.
 TEST(RandomConfigurations, PhasesWithoutTaps)
 {

@@ -6,6 +6,7 @@
 #include <Kokkos_Core.hpp>
 
 #include <cmath>
+#include <type_traits>
 
 namespace ktconv::Details
 {
@@ -18,9 +19,31 @@ Epilogue device_epilogue(Epilogue const &e)
   return e;
 }
 
-// BiasClampScaleEpilogue whose final `/ scale` is a multiplication by 1/scale when scale is a
-// power of two: x / 2^k and x * 2^-k are the same real number, so they round identically (an
-// IEEE division is a dozen instructions on a GPU). Any other scale keeps the division.
+// clamp(x, lower, upper) that returns NaN for a NaN x, in two instructions on a GPU: PTX's
+// max.NaN/min.NaN (sm_80+) propagate NaN where fmaxf/fminf would drop it. Two differences
+// from the comparisons of clamp_propagate_nan, neither visible to ==: a NaN comes out as the
+// canonical NaN (not the input's payload), and clamp(-0.0, 0, hi) is +0.0 (as PyTorch's CUDA
+// clamp gives; its CPU clamp keeps -0.0).
+template <class T>
+KOKKOS_FORCEINLINE_FUNCTION T clamp_propagate_nan_device(T x, T lower, T upper)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  if constexpr (std::is_same_v<T, float>)
+  {
+    float r;
+    asm("max.NaN.f32 %0, %1, %2;" : "=f"(r) : "f"(x), "f"(lower));
+    asm("min.NaN.f32 %0, %1, %2;" : "=f"(r) : "f"(r), "f"(upper));
+    return r;
+  }
+#endif
+  return clamp_propagate_nan(x, lower, upper);
+}
+
+// BiasClampScaleEpilogue in the form the GPU kernel runs: the final `/ scale` is a
+// multiplication by 1/scale when scale is a power of two (x / 2^k and x * 2^-k are the same
+// real number, so they round identically; an IEEE division is a dozen instructions on a GPU),
+// and a channel's values are transformed as one batch (apply), so the choice between the two
+// is made once per batch, not per element.
 template <class T, class MemorySpace>
 struct BiasClampScaleDeviceEpilogue
 {
@@ -32,20 +55,47 @@ struct BiasClampScaleDeviceEpilogue
   // out of their per-element loops.
   struct ChannelOp
   {
-    T bias, lower, upper, scale, inverse_scale;
-    bool has_bias, exact_inverse;
+    T bias; // -0.0 when there is no bias: x + (-0.0) == x for every x, -0.0 and NaN included
+    T lower, upper, scale, inverse_scale;
+    bool exact_inverse;
+    KOKKOS_FORCEINLINE_FUNCTION T before_division(T value) const
+    {
+      T y = value + bias;
+      y = clamp_propagate_nan_device(y, lower, upper);
+      y = y * scale;
+      return clamp_propagate_nan_device(y, lower, upper);
+    }
     KOKKOS_FORCEINLINE_FUNCTION T operator()(T value) const
     {
-      T y = has_bias ? value + bias : value;
-      y = clamp_propagate_nan(y, lower, upper);
-      y = y * scale;
-      y = clamp_propagate_nan(y, lower, upper);
+      T const y = before_division(value);
       return exact_inverse ? y * inverse_scale : y / scale;
+    }
+    template <int N>
+    KOKKOS_FORCEINLINE_FUNCTION void apply(T (&v)[N]) const
+    {
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+      for (int e = 0; e < N; ++e)
+        v[e] = before_division(v[e]);
+      if (exact_inverse)
+      {
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+        for (int e = 0; e < N; ++e)
+          v[e] = v[e] * inverse_scale;
+      }
+      else
+      {
+        for (int e = 0; e < N; ++e)
+          v[e] = v[e] / scale;
+      }
     }
   };
   KOKKOS_FORCEINLINE_FUNCTION ChannelOp for_channel(int channel) const
   {
-    return ChannelOp{has_bias ? bias(channel) : T(0), lower, upper, scale, inverse_scale, has_bias, exact_inverse};
+    return ChannelOp{has_bias ? bias(channel) : T(-0.0), lower, upper, scale, inverse_scale, exact_inverse};
   }
   KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const { return for_channel(channel)(value); }
 };
@@ -87,6 +137,18 @@ KOKKOS_FORCEINLINE_FUNCTION auto channel_op(Epilogue const &e, int channel)
     return e.for_channel(channel);
   else
     return GenericChannelOp<Epilogue>{e, channel};
+}
+
+// Applies a per-channel op to a batch of one channel's values: its apply() where it has one,
+// else element by element.
+template <class Op, class T, int N>
+KOKKOS_FORCEINLINE_FUNCTION void apply_channel_op(Op const &op, T (&v)[N])
+{
+  if constexpr (requires { op.apply(v); })
+    op.apply(v);
+  else
+    for (int e = 0; e < N; ++e)
+      v[e] = op(v[e]);
 }
 
 } // namespace ktconv::Details

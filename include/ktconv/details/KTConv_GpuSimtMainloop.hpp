@@ -26,20 +26,16 @@ template <class Config>
 struct SimtMainloop
 {
   static constexpr int K = Config::kernel, S = Config::stride, OFF = Config::max_offset;
-  static constexpr int PH = Config::pad_phase_h, PW = Config::pad_phase_w;
   static constexpr int CO = 4, QW = 4, QH = Config::tile_qh / 4;
   static constexpr int window_h = QH + OFF + Config::extra_h, window_w = QW + OFF + Config::extra_w;
   static constexpr bool transposed_weights = true;
-  // Windows start at a float4 boundary only if patch column 0 is the tile's first column
-  // (col_shift 0), so this loop takes the 4-byte input staging and reads windows as float4.
-  static constexpr bool needs_aligned_window = true;
   static_assert(Config::block_co == Config::warps * CO && Config::tile_qw == 8 * QW, "warp layout");
 
   float acc[S][S][QH][QW][CO];
-  int warp, lr, lc;
+  int warp, lr, lc, col_shift;
 
-  KOKKOS_FORCEINLINE_FUNCTION SimtMainloop(int warp_, int lane, int /*col_shift: always 0 here*/)
-      : warp(warp_), lr(lane / 8), lc(lane % 8)
+  KOKKOS_FORCEINLINE_FUNCTION SimtMainloop(int warp_, int lane, int col_shift_)
+      : warp(warp_), lr(lane / 8), lc(lane % 8), col_shift(col_shift_)
   {
     KTCONV_UNROLL
     for (int a = 0; a < S; ++a)
@@ -54,18 +50,36 @@ struct SimtMainloop
               acc[a][b][i][j][c] = 0.f;
   }
 
+  // The patch's rows start at a 16-byte boundary `col_shift` columns before the tile's first
+  // input column. Windows are read as float4 from the boundary at or before them, so the
+  // shift is a template parameter (one copy of the loop per shift): the selection of the
+  // window's columns is then register renaming, not instructions.
   KOKKOS_FORCEINLINE_FUNCTION void compute(float const *patch, float const *w, int nci)
   {
+    switch (col_shift)
+    {
+    case 0: compute_shifted<0>(patch, w, nci); break;
+    case 1: compute_shifted<1>(patch, w, nci); break;
+    case 2: compute_shifted<2>(patch, w, nci); break;
+    default: compute_shifted<3>(patch, w, nci); break;
+    }
+  }
+
+  template <int Shift>
+  KOKKOS_FORCEINLINE_FUNCTION void compute_shifted(float const *patch, float const *w, int nci)
+  {
+    constexpr int vecs = (Shift + window_w + 3) / 4; // float4 per window row
     for (int ci = 0; ci < nci; ++ci)
     {
-      // The thread's input window: patch rows lr*QH + [0, window_h), columns lc*QW + [0, 8),
-      // two float4 per row (conflict-free: a quarter warp reads one contiguous row).
-      float win[window_h][8];
+      // The thread's input window: patch rows lr*QH + [0, window_h), columns
+      // Shift + lc*QW + [0, window_w), read as float4 (conflict-free: a quarter warp reads one
+      // contiguous row).
+      float win[window_h][4 * vecs];
       float const *pp = patch + ci * Config::patch_size + (lr * QH) * Config::patch_pitch + lc * QW;
       KTCONV_UNROLL
       for (int i = 0; i < window_h; ++i)
         KTCONV_UNROLL
-        for (int h = 0; h < (window_w + 3) / 4; ++h)
+        for (int h = 0; h < vecs; ++h)
         {
           float4 const v = *reinterpret_cast<float4 const *>(pp + i * Config::patch_pitch + 4 * h);
           win[i][4 * h] = v.x;
@@ -83,7 +97,7 @@ struct SimtMainloop
           KTCONV_UNROLL
           for (int j = 0; j < QW; ++j)
           {
-            float const xv = win[i + tap.dh][j + tap.dw];
+            float const xv = win[i + tap.dh][Shift + j + tap.dw];
             KTCONV_UNROLL
             for (int c = 0; c < CO; ++c)
               acc[tap.vh][tap.vw][i][j][c] += xv * wc[c];
@@ -92,37 +106,56 @@ struct SimtMainloop
     }
   }
 
-  // Writes the accumulators of channels [cg*8, cg*8 + 8) into the scratch output tile.
-  KOKKOS_FORCEINLINE_FUNCTION void write_tile(float *tile, int cg) const
+  // ---- what the epilogue sees: per channel slot, runs of consecutive outputs of a row ----
+  static constexpr int channels_per_thread = CO;
+  static constexpr int row_width = S * QW;
+  // tile-local output channel of slot s
+  KOKKOS_FORCEINLINE_FUNCTION int channel(int s) const { return warp * CO + s; }
+  // Calls f(float (&)[values_per_channel]) on all of slot s's values, which it may change.
+  static constexpr int values_per_channel = S * S * QH * QW;
+  template <class F>
+  KOKKOS_FORCEINLINE_FUNCTION void transform(int s, F &&f)
   {
-    if (warp / 2 != cg)
-      return;
+    float v[values_per_channel];
+    int n = 0;
     KTCONV_UNROLL
-    for (int c = 0; c < CO; ++c)
+    for (int a = 0; a < S; ++a)
       KTCONV_UNROLL
-      for (int vh = 0; vh < S; ++vh)
+      for (int b = 0; b < S; ++b)
         KTCONV_UNROLL
         for (int i = 0; i < QH; ++i)
-        {
-          // S*QW consecutive outputs of tile row S*(lr*QH + i) + vh: float4 stores, swizzled
-          // so that lanes lc and lc + 4 start on different halves (no bank conflict).
-          float vals[S * QW];
           KTCONV_UNROLL
           for (int j = 0; j < QW; ++j)
-            KTCONV_UNROLL
-            for (int vw = 0; vw < S; ++vw)
-              vals[S * j + vw] = acc[vh][vw][i][j][c];
-          float *const dst = tile + ((warp % 2) * CO + c) * Config::out_plane +
-                             (S * (lr * QH + i) + vh) * Config::out_pitch + lc * S * QW;
-          constexpr int vecs = S * QW / 4;
+            v[n++] = acc[a][b][i][j][s];
+    f(v);
+    n = 0;
+    KTCONV_UNROLL
+    for (int a = 0; a < S; ++a)
+      KTCONV_UNROLL
+      for (int b = 0; b < S; ++b)
+        KTCONV_UNROLL
+        for (int i = 0; i < QH; ++i)
           KTCONV_UNROLL
-          for (int t = 0; t < vecs; ++t)
-          {
-            int const h = vecs == 2 ? (t ^ ((lc >> 2) & 1)) : t;
-            *reinterpret_cast<float4 *>(dst + 4 * h) =
-                make_float4(vals[4 * h], vals[4 * h + 1], vals[4 * h + 2], vals[4 * h + 3]);
-          }
-        }
+          for (int j = 0; j < QW; ++j)
+            acc[a][b][i][j][s] = v[n++];
+  }
+  // Calls f(tile row, tile column, float (&)[row_width]) for each run of slot s's outputs.
+  template <class F>
+  KOKKOS_FORCEINLINE_FUNCTION void for_each_row(int s, F &&f) const
+  {
+    KTCONV_UNROLL
+    for (int vh = 0; vh < S; ++vh)
+      KTCONV_UNROLL
+      for (int i = 0; i < QH; ++i)
+      {
+        float v[row_width];
+        KTCONV_UNROLL
+        for (int j = 0; j < QW; ++j)
+          KTCONV_UNROLL
+          for (int vw = 0; vw < S; ++vw)
+            v[S * j + vw] = acc[vh][vw][i][j][s];
+        f(S * (lr * QH + i) + vh, lc * row_width, v);
+      }
   }
 };
 

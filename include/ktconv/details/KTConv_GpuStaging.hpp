@@ -97,22 +97,35 @@ KOKKOS_FORCEINLINE_FUNCTION void stage_chunk_async(float *stage, GpuTeamTile con
   }
 }
 
-// The same copies as stage_chunk_async's 16-byte paths, planned once per team: each thread's
-// source and destination offsets do not depend on the chunk, so a chunk costs one add and
-// one copy per slot instead of the index arithmetic per row. For aligned inputs and weight
-// slices whose per-group offsets fit in 32 bits (the common case); otherwise the kernel
-// stages with stage_chunk_async.
-template <class Config>
+// The copies of stage_chunk_async, planned once per tile: each thread's source and destination
+// offsets do not depend on the chunk, so a chunk costs one add and one copy per slot instead
+// of the index arithmetic per row. The input is copied 16 bytes at a time; the weights 16
+// bytes at a time as they are ([ci][channel][tap]) or 4 bytes at a time into the transposed
+// layout ([ci][tap][channel], the CUDA-core loop's). For aligned inputs (and, untransposed,
+// aligned weight slices) whose per-group offsets fit in 32 bits, the common case; otherwise
+// the kernel stages with stage_chunk_async.
+template <class Config, bool TransposedWeights>
 struct PlannedStaging
 {
   static constexpr int input_copies = Config::chunk_ci * Config::patch_h * (Config::patch_pitch / 4);
-  static constexpr int weight_copies = Config::chunk_ci * (Config::taps * Config::block_co / 4);
   static constexpr int input_slots = (input_copies + Config::threads - 1) / Config::threads;
+  // untransposed: 16-byte copies over the chunk; transposed: (channel, tap) slots of one
+  // input channel, each copied for every channel of the chunk
+  static constexpr int per_ci = Config::taps * Config::block_co;
+  static constexpr int weight_copies = TransposedWeights ? per_ci : Config::chunk_ci * (per_ci / 4);
   static constexpr int weight_slots = (weight_copies + Config::threads - 1) / Config::threads;
+  static_assert(Config::stage_floats < (1 << 16) && per_ci < (1 << 10) && Config::taps * Config::tap_pitch < (1 << 10),
+                "packed plan fields");
 
-  int in_src[input_slots], in_dst[input_slots], in_ci[input_slots], in_bytes[input_slots];
-  int w_src[weight_slots], w_dst[weight_slots], w_ci[weight_slots];
+  // The plan lives in registers through the main loop, so it is packed: per input slot the
+  // source offset and (destination | bytes << 16 | chunk channel << 21); per weight slot
+  // (chunk channel << 16 | 4*q), or transposed (slot | destination << 10 | state << 20),
+  // state 0: copy, 1: zero-fill (channel past the group), 2: no slot. A chunk channel of
+  // chunk_ci means the thread has no copy in that slot.
+  int in_src[input_slots], in_meta[input_slots];
+  int w_meta[weight_slots];
 
+  PlannedStaging() = default;
   KOKKOS_FORCEINLINE_FUNCTION PlannedStaging(GpuTeamTile const &t, ConvGeometry const &g, int rank)
   {
     constexpr int p4 = Config::patch_pitch / 4;
@@ -125,44 +138,71 @@ struct PlannedStaging
       int const r = rem / p4, c4 = rem - r * p4;
       int const ih = t.ih_base + r, iw = t.iw_patch0 + 4 * c4, left = g.w.in - iw;
       bool const ok = e < input_copies && ih >= 0 && ih < g.h.in && iw >= 0 && left > 0;
-      in_ci[k] = e < input_copies ? ci : Config::chunk_ci; // past the copies: no copy at all
-      in_bytes[k] = ok ? (left >= 4 ? 16 : 4 * left) : 0;
+      int const bytes = ok ? (left >= 4 ? 16 : 4 * left) : 0;
+      int const dst = ci * Config::patch_size + r * Config::patch_pitch + 4 * c4;
+      in_meta[k] = (e < input_copies ? dst | bytes << 16 | ci << 21 : Config::chunk_ci << 21);
       in_src[k] = ok ? ci * plane + ih * g.w.in + iw : 0;
-      in_dst[k] = ci * Config::patch_size + r * Config::patch_pitch + 4 * c4;
     }
-    constexpr int per_ci4 = Config::taps * Config::block_co / 4;
-    int const w_ci_stride = g.out_per_group * Config::taps;
     KTCONV_UNROLL
     for (int k = 0; k < weight_slots; ++k)
     {
       int const e = rank + k * Config::threads;
-      int const ci = e / per_ci4, q = e - ci * per_ci4;
-      w_ci[k] = e < weight_copies ? ci : Config::chunk_ci; // past the copies: no copy at all
-      w_src[k] = ci * w_ci_stride + 4 * q;
-      w_dst[k] = ci * Config::weights_per_ci + 4 * q;
+      if constexpr (TransposedWeights)
+      {
+        int const co = e / Config::taps, tap = e - co * Config::taps;
+        int const state = e >= weight_copies ? 2 : (co < t.co_valid ? 0 : 1);
+        w_meta[k] = (e & 1023) | (tap * Config::tap_pitch + co) << 10 | state << 20;
+      }
+      else
+      {
+        int const ci = e / (per_ci / 4), q = e - ci * (per_ci / 4);
+        w_meta[k] = e < weight_copies ? ci << 16 | 4 * q : Config::chunk_ci << 16;
+      }
     }
   }
 
-  KOKKOS_FORCEINLINE_FUNCTION void issue(float *stage, float const *xg, float const *wg, std::int64_t plane,
-                                         std::int64_t w_ci_stride, int c0, int cig) const
+  // Offsets from the group's first input channel (xg) and weight (wg) in int: the kernel plans
+  // only where they fit (small_offsets).
+  KOKKOS_FORCEINLINE_FUNCTION void issue(float *stage, float const *xg, float const *wg, int plane, int w_ci_stride,
+                                         int c0, int cig) const
   {
-    float const *const xc = xg + c0 * plane;
+    int const x0 = c0 * plane;
     KTCONV_UNROLL
     for (int k = 0; k < input_slots; ++k)
     {
-      if (in_ci[k] >= Config::chunk_ci) // this thread has no copy in this slot
+      int const ci = in_meta[k] >> 21;
+      if (ci >= Config::chunk_ci) // this thread has no copy in this slot (warp-uniform)
         continue;
-      int const bytes = c0 + in_ci[k] < cig ? in_bytes[k] : 0;
-      copy_async_16(stage + in_dst[k], bytes > 0 ? xc + in_src[k] : xg, bytes);
+      int const bytes = c0 + ci < cig ? (in_meta[k] >> 16) & 31 : 0;
+      copy_async_16(stage + (in_meta[k] & 0xffff), xg + (bytes > 0 ? x0 + in_src[k] : 0), bytes);
     }
-    float const *const wc = wg + c0 * w_ci_stride;
+    int const w0 = c0 * w_ci_stride;
     float *const wdst = stage + Config::chunk_ci * Config::patch_size;
     KTCONV_UNROLL
     for (int k = 0; k < weight_slots; ++k)
     {
-      bool const ok = c0 + w_ci[k] < cig;
-      if (w_ci[k] < Config::chunk_ci)
-        copy_async_16(wdst + w_dst[k], ok ? wc + w_src[k] : wg, ok ? 16 : 0);
+      if constexpr (TransposedWeights)
+      {
+        int const state = w_meta[k] >> 20;
+        if (state == 2)
+          continue;
+        int const dst = (w_meta[k] >> 10) & 1023;
+        int off = w0 + (w_meta[k] & 1023);
+        KTCONV_UNROLL
+        for (int ci = 0; ci < Config::chunk_ci; ++ci, off += w_ci_stride)
+        {
+          bool const ok = state == 0 && c0 + ci < cig;
+          copy_async_4(wdst + ci * Config::weights_per_ci + dst, wg + (ok ? off : 0), ok);
+        }
+      }
+      else
+      {
+        int const ci = w_meta[k] >> 16, q4 = w_meta[k] & 0xffff;
+        if (ci >= Config::chunk_ci)
+          continue;
+        bool const ok = c0 + ci < cig;
+        copy_async_16(wdst + ci * Config::weights_per_ci + q4, wg + (ok ? w0 + ci * w_ci_stride + q4 : 0), ok ? 16 : 0);
+      }
     }
   }
 };

@@ -45,8 +45,8 @@ struct TensorCoreMainloop
   static constexpr int pixels_per_warp = Config::tile_qh * Config::tile_qw / 4;
   static constexpr int MT = pixels_per_warp / 16, NT = 2;
   static constexpr bool transposed_weights = false;
-  static constexpr bool needs_aligned_window = false;
-  static_assert(Config::block_co == 32 && Config::warps == 8 && Config::tile_qw % 16 == 0, "warp layout");
+  static_assert(Config::block_co == 32 && Config::warps == 8 && Config::tile_qw % 16 == 0 && pixels_per_warp % 16 == 0,
+                "warp layout");
 
   float acc[S][S][MT][NT][4];
   int warp, gid, tig, col_shift;
@@ -77,9 +77,37 @@ struct TensorCoreMainloop
     {
       float const *pa = patch + (c8 + tig) * Config::patch_size + col_shift;
       float const *pb = w + (c8 + tig) * Config::weights_per_ci + (n_base + gid) * Config::taps;
+      // Taps come grouped by input window (dh, dw): several taps (of different block
+      // positions) read the same window, so its A fragments are loaded once for all of them.
+      unsigned ab[MT][4];
+      [[maybe_unused]] unsigned as[MT][4];
       for_each_phase_tap<Config>([&](auto index) {
-        constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[decltype(index)::value];
+        constexpr int I = decltype(index)::value;
+        constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[I];
         constexpr int kh = tap.kh, kw = tap.kw, dh = tap.dh, dw = tap.dw, vh = tap.vh, vw = tap.vw;
+        if constexpr (PhaseTaps<Config>::list.first_of_window[I])
+        {
+          KTCONV_UNROLL
+          for (int m = 0; m < MT; ++m)
+          {
+            // A (m = pixel gid (+8), k = channel tig (+4)) at this window's offset
+            int const p0 = pixel(m, gid);
+            int const row = p0 / Config::tile_qw, col = p0 % Config::tile_qw;
+            float const *a = pa + (row + dh) * Config::patch_pitch + col + dw;
+            float const af[4] = {a[0], a[8], a[4 * Config::patch_size], a[4 * Config::patch_size + 8]};
+            KTCONV_UNROLL
+            for (int e = 0; e < 4; ++e)
+            {
+              if constexpr (Split == 3)
+              {
+                ab[m][e] = tf32_bits(af[e]);
+                as[m][e] = Kokkos::bit_cast<unsigned>(af[e] - Kokkos::bit_cast<float>(ab[m][e]));
+              }
+              else
+                ab[m][e] = Kokkos::bit_cast<unsigned>(af[e]); // the hardware truncates
+            }
+          }
+        }
         // B (k = channel c8 + tig (+4), n = n_base + nt*8 + gid) for this tap
         float bf[NT][2];
         KTCONV_UNROLL
@@ -89,7 +117,8 @@ struct TensorCoreMainloop
           bf[nt][0] = b[0];
           bf[nt][1] = b[4 * Config::weights_per_ci];
         }
-        unsigned bb[NT][2], bs[NT][2];
+        unsigned bb[NT][2];
+        [[maybe_unused]] unsigned bs[NT][2];
         KTCONV_UNROLL
         for (int nt = 0; nt < NT; ++nt)
           KTCONV_UNROLL
@@ -101,67 +130,79 @@ struct TensorCoreMainloop
               bs[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e] - Kokkos::bit_cast<float>(bb[nt][e]));
             }
             else
-              bb[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e]); // the hardware truncates
+              bb[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e]);
           }
         KTCONV_UNROLL
         for (int m = 0; m < MT; ++m)
-        {
-          // A (m = pixel gid (+8), k = channel tig (+4)) at this tap's window offset
-          int const p0 = pixel(m, gid);
-          int const row = p0 / Config::tile_qw, col = p0 % Config::tile_qw;
-          float const *a = pa + (row + dh) * Config::patch_pitch + col + dw;
-          float const af[4] = {a[0], a[8], a[4 * Config::patch_size], a[4 * Config::patch_size + 8]};
-          unsigned ab[4], as[4];
-          KTCONV_UNROLL
-          for (int e = 0; e < 4; ++e)
-          {
-            if constexpr (Split == 3)
-            {
-              ab[e] = tf32_bits(af[e]);
-              as[e] = Kokkos::bit_cast<unsigned>(af[e] - Kokkos::bit_cast<float>(ab[e]));
-            }
-            else
-              ab[e] = Kokkos::bit_cast<unsigned>(af[e]);
-          }
           KTCONV_UNROLL
           for (int nt = 0; nt < NT; ++nt)
           {
             if constexpr (Split == 3)
             {
-              mma_tf32(acc[vh][vw][m][nt], as, bb[nt]);
-              mma_tf32(acc[vh][vw][m][nt], ab, bs[nt]);
+              mma_tf32(acc[vh][vw][m][nt], as[m], bb[nt]);
+              mma_tf32(acc[vh][vw][m][nt], ab[m], bs[nt]);
             }
-            mma_tf32(acc[vh][vw][m][nt], ab, bb[nt]);
+            mma_tf32(acc[vh][vw][m][nt], ab[m], bb[nt]);
           }
-        }
       });
     }
   }
 
-  KOKKOS_FORCEINLINE_FUNCTION void write_tile(float *tile, int cg) const
+  // ---- what the epilogue sees: per channel slot, runs of consecutive outputs of a row ----
+  // Slot s = 2*nt + e1 is channel n_base + 8*nt + 2*tig + e1: accumulator elements e1 (pixel
+  // gid) and 2 + e1 (pixel gid + 8) of n-tile nt. A run is the S outputs of one pixel (its
+  // block positions vw), consecutive in the output row.
+  static constexpr int channels_per_thread = 2 * NT;
+  static constexpr int row_width = S;
+  KOKKOS_FORCEINLINE_FUNCTION int channel(int s) const { return 16 * (warp / 4) + 8 * (s / 2) + 2 * tig + s % 2; }
+  // Calls f(float (&)[values_per_channel]) on all of slot s's values, which it may change.
+  static constexpr int values_per_channel = S * S * MT * 2;
+  template <class F>
+  KOKKOS_FORCEINLINE_FUNCTION void transform(int s, F &&f)
   {
-    // channels of this warp: n_base + nt*8 + 2*tig + (e & 1); group cg covers [8cg, 8cg + 8)
-    int const n_base = 16 * (warp / 4);
+    float v[values_per_channel];
+    int n = 0;
     KTCONV_UNROLL
-    for (int nt = 0; nt < NT; ++nt)
-    {
-      if (n_base + nt * 8 != cg * 8)
-        continue;
+    for (int a = 0; a < S; ++a)
       KTCONV_UNROLL
-      for (int vh = 0; vh < S; ++vh)
+      for (int b = 0; b < S; ++b)
         KTCONV_UNROLL
-        for (int vw = 0; vw < S; ++vw)
+        for (int m = 0; m < MT; ++m)
           KTCONV_UNROLL
-          for (int m = 0; m < MT; ++m)
-            KTCONV_UNROLL
-            for (int e = 0; e < 4; ++e)
-            {
-              int const p = pixel(m, gid + 8 * (e >> 1));
-              int const row = p / Config::tile_qw, col = p % Config::tile_qw;
-              int const c = 2 * tig + (e & 1);
-              tile[c * Config::out_plane + (S * row + vh) * Config::out_pitch + S * col + vw] = acc[vh][vw][m][nt][e];
-            }
-    }
+          for (int half = 0; half < 2; ++half)
+            v[n++] = acc[a][b][m][s / 2][2 * half + s % 2];
+    f(v);
+    n = 0;
+    KTCONV_UNROLL
+    for (int a = 0; a < S; ++a)
+      KTCONV_UNROLL
+      for (int b = 0; b < S; ++b)
+        KTCONV_UNROLL
+        for (int m = 0; m < MT; ++m)
+          KTCONV_UNROLL
+          for (int half = 0; half < 2; ++half)
+            acc[a][b][m][s / 2][2 * half + s % 2] = v[n++];
+  }
+  // Calls f(tile row, tile column, float (&)[row_width]) for each run of slot s's outputs.
+  template <class F>
+  KOKKOS_FORCEINLINE_FUNCTION void for_each_row(int s, F &&f) const
+  {
+    KTCONV_UNROLL
+    for (int vh = 0; vh < S; ++vh)
+      KTCONV_UNROLL
+      for (int m = 0; m < MT; ++m)
+        KTCONV_UNROLL
+        for (int half = 0; half < 2; ++half)
+        {
+          // m-tiles are 16 pixels of one tile row (tile_qw is a multiple of 16)
+          int const p0 = pixel(m, 0);
+          int const row = p0 / Config::tile_qw, col = p0 % Config::tile_qw + gid + 8 * half;
+          float v[row_width];
+          KTCONV_UNROLL
+          for (int vw = 0; vw < S; ++vw)
+            v[vw] = acc[vh][vw][m][s / 2][2 * half + s % 2];
+          f(S * row + vh, S * col, v);
+        }
   }
 };
 

@@ -99,22 +99,22 @@ struct GpuTileConfig
   static constexpr int weights_per_ci_transposed = pad_to_8_mod_32(taps * tap_pitch);
   static constexpr int weights_per_ci_plain = pad_to_8_mod_32(taps * block_co);
   static constexpr int weights_per_ci = weights_per_ci_transposed; // room for either layout
-  // Epilogue: the output tile of `epilogue_channels` channels at a time, in scratch.
-  static constexpr int out_pitch = out_cols + 4;
-  static constexpr int out_plane = out_rows * out_pitch + 4;
-  static constexpr int epilogue_channels = 8;
   // Kokkos launches a CUDA team with at most sharedMemPerBlock (48 KB) of shared memory, of
   // which it keeps 8*(team size + 2) bytes, so tiles are sized for 46800 bytes of scratch.
-  // Two stages of input channels are in flight (cp.async double buffering); the epilogue's
-  // output tile reuses the staging area after the main loop.
+  // Two stages of input channels are in flight (cp.async double buffering). The epilogue
+  // needs no scratch: it stores from the accumulators.
   static constexpr int scratch_limit_floats = (46800 - 16) / 4;
-  static constexpr int out_floats = epilogue_channels * out_plane;
   static constexpr int per_ci_floats = patch_size + weights_per_ci;
   static constexpr int stages = 2 * 8 * per_ci_floats <= scratch_limit_floats ? 2 : 1; // chunks of >= 8 channels
   static constexpr int chunk_ci = stages * 16 * per_ci_floats <= scratch_limit_floats ? 16 : 8;
   static constexpr int stage_floats = chunk_ci * (patch_size + weights_per_ci);
-  static constexpr int staging_floats = stages * stage_floats;
-  static constexpr std::size_t scratch_floats = staging_floats > out_floats ? staging_floats : out_floats;
+  // After the stages: the records of the team's current and next tile (GpuTeamTile, 64 bytes
+  // each), which the epilogue reads from scratch rather than keeping them in registers.
+  static constexpr int tile_records_offset = stages * stage_floats;
+  static constexpr std::size_t scratch_floats = tile_records_offset + 2 * 16;
+  // Teams are persistent (each loops over tiles); this many run on one SM at a time (the
+  // launch bound, which the scratch size above also allows).
+  static constexpr int teams_per_sm = 2;
   static_assert(scratch_floats <= scratch_limit_floats, "tile too large for Kokkos' level-0 scratch");
   static_assert(patch_w <= 64, "input staging assumes at most two columns per lane");
 };
@@ -126,15 +126,23 @@ struct PhaseTap
   int vh, vw, kh, kw, dh, dw;
 };
 
-// Every (block position, tap) pair of a config, in the order the main loops visit them. With
-// dilation 1 each kernel tap belongs to exactly one block position per axis: kernel^2 entries.
+// Every (block position, tap) pair of a config, in the order the main loops visit them: grouped
+// by input window (dh, dw), since taps of different block positions share windows (k3 s2:
+// 9 taps, 4 windows). With dilation 1 each kernel tap belongs to exactly one block position
+// per axis: kernel^2 entries.
 template <class Config>
 struct PhaseTaps
 {
   struct List
   {
     PhaseTap tap[Config::taps];
+    bool first_of_window[Config::taps]; // entry i is the first of its window
   };
+  static constexpr bool same_window(PhaseTap const &a, PhaseTap const &b) { return a.dh == b.dh && a.dw == b.dw; }
+  static constexpr bool window_before(PhaseTap const &a, PhaseTap const &b)
+  {
+    return a.dh < b.dh || (a.dh == b.dh && a.dw < b.dw);
+  }
   static constexpr List make()
   {
     constexpr int K = Config::kernel, S = Config::stride, OFF = Config::max_offset;
@@ -147,6 +155,15 @@ struct PhaseTaps
           for (int jw = 0; (vw + PW) % S + jw * S < K; ++jw)
             l.tap[n++] = PhaseTap{vh, vw, (vh + PH) % S + jh * S, (vw + PW) % S + jw * S, (vh + PH) / S - jh + OFF,
                                   (vw + PW) / S - jw + OFF};
+    for (int i = 1; i < n; ++i) // stable insertion sort by window
+      for (int j = i; j > 0 && window_before(l.tap[j], l.tap[j - 1]); --j)
+      {
+        PhaseTap const t = l.tap[j];
+        l.tap[j] = l.tap[j - 1];
+        l.tap[j - 1] = t;
+      }
+    for (int i = 0; i < n; ++i)
+      l.first_of_window[i] = i == 0 || !same_window(l.tap[i - 1], l.tap[i]);
     return l;
   }
   static constexpr List list = make();
@@ -162,15 +179,18 @@ KOKKOS_FORCEINLINE_FUNCTION void for_each_phase_tap(F &&f)
   }(std::make_integer_sequence<int, Config::taps>{});
 }
 
-// What a team works on, decoded once from its league rank.
-struct GpuTeamTile
+// One tile of work: a team decodes it from the tile's index (teams loop over tiles).
+struct alignas(16) GpuTeamTile
 {
+  float const *x; // the tile's image and group: input channel 0 of the group
+  float const *w; // weight[group's first input channel][co0][0][0]
   int n, group;
   int oh0, ow0;         // first output row/column of the tile
   int ih_base, iw_base; // input row/column of the tile's first patch row/column
   int iw_patch0;        // input column of patch column 0 (iw_base - col_shift)
   int co0, co_valid;    // first channel (within the group) and how many exist
 };
+static_assert(sizeof(GpuTeamTile) <= 64, "a tile record takes 16 floats of scratch");
 
 } // namespace ktconv::Details
 

@@ -92,6 +92,7 @@ struct GpuTiledKernel
 {
   using MemorySpace = Kokkos::CudaSpace;
   using Team = typename Kokkos::TeamPolicy<Kokkos::Cuda>::member_type;
+  using Plan = PlannedStaging<Config, Mainloop::transposed_weights>;
   static constexpr int S = Config::stride, OFF = Config::max_offset;
 
   Input4<float, MemorySpace> x, weight;
@@ -99,28 +100,38 @@ struct GpuTiledKernel
   Output4<float, MemorySpace> y;
   ConvGeometry g;
   Epilogue epilogue;
-  int tiles_h, tiles_w; // tiles per axis
-  int co_blocks;        // ceil(out_per_group / block_co)
-  bool vector_stores;   // output rows are 16-byte aligned: store float4
-  bool vector_input;    // input rows are 16-byte aligned: stage them 16 bytes at a time
-  bool vector_weights;  // every channel block's weight slice is 16-byte aligned
-  int col_shift;        // columns between patch column 0 and the tile's first input column
-  bool small_offsets;   // a group's input and weight offsets fit in int (PlannedStaging)
+  int tiles_h, tiles_w;    // tiles per axis
+  int co_blocks;           // ceil(out_per_group / block_co)
+  std::int64_t num_tiles;  // batch * groups * tiles_h * tiles_w * co_blocks
+  bool small_tiles;        // num_tiles fits in int
+  bool small_planes;       // an output plane's offsets fit in int
+  bool vector_stores;      // a row run of outputs can be stored as float4 (or float2) pieces
+  bool vector_input;       // input rows are 16-byte aligned: stage them 16 bytes at a time
+  bool vector_weights;     // every channel block's weight slice is 16-byte aligned
+  int col_shift;           // columns between patch column 0 and the tile's first input column
+  bool small_offsets;      // a group's input and weight offsets fit in int (PlannedStaging)
 
-  KOKKOS_FUNCTION void operator()(Team const &team) const
+  // Tile index -> (image*group, tile row, tile column, channel block); the channel block varies
+  // fastest, so teams sharing an input patch run at the same time and hit L2.
+  // (32-bit division where the index fits: the decode runs once per tile on every thread.)
+  KOKKOS_FORCEINLINE_FUNCTION GpuTeamTile tile_at(std::int64_t index) const
   {
-    // league index -> (image*group, tile row, tile column, channel block); the channel block
-    // varies fastest so teams sharing an input patch run together and hit L2.
+    if (small_tiles)
+      return decode_tile(int(index));
+    return decode_tile(index);
+  }
+  template <class Index>
+  KOKKOS_FORCEINLINE_FUNCTION GpuTeamTile decode_tile(Index index) const
+  {
     GpuTeamTile t;
-    int league = team.league_rank();
-    int const cb = league % co_blocks;
-    league /= co_blocks;
-    int const tw = league % tiles_w;
-    league /= tiles_w;
-    int const th = league % tiles_h;
-    league /= tiles_h;
-    t.group = league % g.groups;
-    t.n = league / g.groups;
+    int const cb = int(index % co_blocks);
+    index /= co_blocks;
+    int const tw = int(index % tiles_w);
+    index /= tiles_w;
+    int const th = int(index % tiles_h);
+    index /= tiles_h;
+    t.group = int(index % g.groups);
+    t.n = int(index / g.groups);
     t.oh0 = th * Config::out_rows;
     t.ow0 = tw * Config::out_cols;
     t.ih_base = t.oh0 / S + g.h.padding / S - OFF;
@@ -128,110 +139,180 @@ struct GpuTiledKernel
     t.iw_patch0 = t.iw_base - col_shift;
     t.co0 = cb * Config::block_co;
     t.co_valid = g.out_per_group - t.co0 < Config::block_co ? g.out_per_group - t.co0 : Config::block_co;
-
     int const cig = g.in_per_group;
     std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
-    float const *const xg = x.data() + (std::int64_t(t.n) * g.in_channels + std::int64_t(t.group) * cig) * plane;
-    float const *const wg = weight.data() + (std::int64_t(t.group) * cig * g.out_per_group + t.co0) * Config::taps;
+    t.x = x.data() + (std::int64_t(t.n) * g.in_channels + std::int64_t(t.group) * cig) * plane;
+    t.w = weight.data() + (std::int64_t(t.group) * cig * g.out_per_group + t.co0) * Config::taps;
+    return t;
+  }
 
-    // 16-byte aligned: windows, weights and the output tile are accessed as float4.
+  // Teams are persistent: team r computes tiles r, r + league, r + 2*league, ... as one stream
+  // of (tile, chunk of input channels) steps, double-buffered. The first chunk of a team's
+  // next tile is issued before the last chunk of the current one is computed, so its copies
+  // land while the current tile's epilogue stores. Registers hold the accumulators, the
+  // staging plan; a tile's record is in scratch (written by thread 0, read after a barrier by
+  // the staging of the tile's later chunks and by the epilogue).
+  KOKKOS_FUNCTION void operator()(Team const &team) const
+  {
+    // 16-byte aligned: windows and weights are read as float4.
     float *const scratch =
         static_cast<float *>(team.team_scratch(0).get_shmem_aligned(Config::scratch_floats * sizeof(float), 16));
+    GpuTeamTile *const records = reinterpret_cast<GpuTeamTile *>(scratch + Config::tile_records_offset);
     int const rank = team.team_rank();
     int const warp = rank / 32, lane = rank % 32;
-
-    Mainloop mainloop(warp, lane, col_shift);
-    bool const vw = vector_weights && t.co_valid == Config::block_co;
-    constexpr bool transposed = Mainloop::transposed_weights;
+    int const cig = g.in_per_group;
     int const chunks = (cig + Config::chunk_ci - 1) / Config::chunk_ci;
+    std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
     std::int64_t const w_ci_stride = std::int64_t(g.out_per_group) * Config::taps;
-    // Issues the copies of chunk c0 into stage `buf` (planned where the layout allows).
-    auto issue = [&](PlannedStaging<Config> const *plan, int buf, int c0) {
+    std::int64_t const league = team.league_size();
+
+    // Issues the copies of chunk c0 of tile t into stage `buf` (planned where the layout allows).
+    auto issue = [&](GpuTeamTile const &t, Plan const &plan, int buf, int c0) {
       float *const stage = scratch + buf * Config::stage_floats;
-      if (plan)
-        plan->issue(stage, xg, wg, plane, w_ci_stride, c0, cig);
+      bool const vw = vector_weights && t.co_valid == Config::block_co;
+      if (vector_input && small_offsets && (Mainloop::transposed_weights || vw))
+        plan.issue(stage, t.x, t.w, int(plane), int(w_ci_stride), c0, cig);
       else
-        stage_chunk_async<Config, transposed>(stage, t, g, xg, wg, c0, vector_input, vw, warp, lane, rank);
+        stage_chunk_async<Config, Mainloop::transposed_weights>(stage, t, g, t.x, t.w, c0, vector_input, vw, warp,
+                                                                 lane, rank);
     };
-    bool const planned = !transposed && vector_input && vw && small_offsets;
-    PlannedStaging<Config> const plan_storage(t, g, rank);
-    PlannedStaging<Config> const *const plan = planned ? &plan_storage : nullptr;
-    if constexpr (Config::stages == 2)
-    {
-      issue(plan, 0, 0);
-      copy_async_commit();
-    }
-    for (int chunk = 0; chunk < chunks; ++chunk)
-    {
-      int const c0 = chunk * Config::chunk_ci;
+    // Starts tile `index`: its record into `slot`, its plan, and (two stages) its first chunk.
+    auto start_tile = [&](std::int64_t index, int slot, Plan &plan, int buf) {
+      GpuTeamTile const t = tile_at(index);
+      if (rank == 0)
+        records[slot] = t;
+      plan = Plan(t, g, rank);
       if constexpr (Config::stages == 2)
       {
-        // Chunk + 1 streams into the other stage while this one is computed.
-        if (chunk + 1 < chunks)
-          issue(plan, (chunk + 1) % 2, c0 + Config::chunk_ci);
-        copy_async_commit();  // possibly empty: keeps the group count uniform
-        copy_async_wait<1>(); // this thread's copies of `chunk` have landed
+        issue(t, plan, buf, 0);
+        copy_async_commit();
+      }
+    };
+
+    std::int64_t tile = team.league_rank();
+    if (tile >= num_tiles)
+      return;
+    int slot = 0; // the record of the current tile
+    int buf = 0;  // the stage that holds the chunk computed next
+    Plan plan;
+    start_tile(tile, slot, plan, buf);
+    team.team_barrier(); // the record is visible before chunk 1 is issued from it
+    for (;;)
+    {
+      std::int64_t const next_tile = tile + league;
+      Mainloop mainloop(warp, lane, col_shift);
+      for (int chunk = 0; chunk < chunks; ++chunk)
+      {
+        int const c0 = chunk * Config::chunk_ci;
+        if constexpr (Config::stages == 2)
+        {
+          // The next step of the stream goes into the other stage while this one is computed.
+          if (chunk + 1 < chunks)
+          {
+            issue(records[slot], plan, buf ^ 1, c0 + Config::chunk_ci);
+            copy_async_commit();
+          }
+          else if (next_tile < num_tiles)
+            start_tile(next_tile, slot ^ 1, plan, buf ^ 1); // the current tile has no copies left
+          else
+            copy_async_commit(); // an empty group keeps the count uniform
+          copy_async_wait<1>();  // this thread's copies of `chunk` have landed
+        }
+        else
+        {
+          issue(records[slot], plan, 0, c0);
+          copy_async_commit();
+          copy_async_wait<0>();
+        }
+        team.team_barrier(); // every thread's copies (and the tile record) have landed
+        float const *const stage = scratch + buf * Config::stage_floats;
+        int const nci = cig - c0 < Config::chunk_ci ? cig - c0 : Config::chunk_ci;
+        mainloop.compute(stage, stage + Config::chunk_ci * Config::patch_size, nci);
+        team.team_barrier(); // the stage is consumed before it is refilled
+        if constexpr (Config::stages == 2)
+          buf ^= 1;
+      }
+      store_tile(records[slot], mainloop);
+      if (next_tile >= num_tiles)
+        break;
+      tile = next_tile;
+      slot ^= 1;
+      if constexpr (Config::stages == 1)
+      {
+        start_tile(tile, slot, plan, buf);
+        team.team_barrier(); // the record is visible before the tile's copies are issued from it
+      }
+    }
+  }
+
+  // Epilogue: straight from the accumulators. Per channel slot, the conv bias and the Epilogue
+  // functor's per-channel form are applied to all the slot's values as one batch (constants
+  // loaded once, no per-element branches); then each run of consecutive outputs of a row is
+  // stored, as float4/float2 pieces where aligned. Each output is written once. Tiles wholly
+  // inside the output take a path without bounds checks, with 32-bit offsets in the plane.
+  KOKKOS_FORCEINLINE_FUNCTION void store_tile(GpuTeamTile const &t, Mainloop &mainloop) const
+  {
+    constexpr int W = Mainloop::row_width;
+    std::int64_t const out_plane = std::int64_t(g.h.out) * g.w.out;
+    bool const interior = vector_stores && small_planes && t.oh0 + Config::out_rows <= g.h.out &&
+                          t.ow0 + Config::out_cols <= g.w.out;
+    int const w_out = g.w.out;
+    KTCONV_UNROLL
+    for (int s = 0; s < Mainloop::channels_per_thread; ++s)
+    {
+      int const local = mainloop.channel(s);
+      if (local >= t.co_valid)
+        continue;
+      int const co = t.group * g.out_per_group + t.co0 + local;
+      auto const op = channel_op(epilogue, co);
+      // conv bias first, then the epilogue: PyTorch's order (conv(x) + b, then the tail);
+      // x + (-0.0) == x for every x, so a missing bias adds -0.0 (no branch)
+      float const cbias = g.has_conv_bias ? conv_bias(co) : -0.0f;
+      mainloop.transform(s, [&](auto &v) {
+        KTCONV_UNROLL
+        for (int e = 0; e < Mainloop::values_per_channel; ++e)
+          v[e] += cbias;
+        apply_channel_op(op, v);
+      });
+      float *const yc = y.data() + (std::int64_t(t.n) * g.out_channels + co) * out_plane;
+      if (interior)
+      {
+        float *const yt = yc + t.oh0 * w_out + t.ow0; // the tile's corner (offsets fit in int)
+        mainloop.for_each_row(s, [&](int r, int c, float const(&v)[W]) { store_run<true>(yt + (r * w_out + c), v, W); });
       }
       else
-      {
-        issue(plan, 0, c0);
-        copy_async_commit();
-        copy_async_wait<0>();
-      }
-      team.team_barrier(); // every thread's copies have landed
-      float const *const cur = scratch + (chunk % Config::stages) * Config::stage_floats;
-      int const nci = cig - c0 < Config::chunk_ci ? cig - c0 : Config::chunk_ci;
-      mainloop.compute(cur, cur + Config::chunk_ci * Config::patch_size, nci);
-      team.team_barrier(); // the stage is consumed before it is refilled (or reused below)
-    }
-
-    // Epilogue: 8 channels at a time, the main loop writes its accumulators into the scratch
-    // output tile (laid out like the output); then every thread applies the conv bias and the
-    // Epilogue functor and stores whole float4 rows, coalesced. Each output is written once.
-    // Store phase: warp w stores channel w of the group, its lanes whole float4 of output rows;
-    // the channel's bias and epilogue constants are loaded once (channel_op).
-    static_assert(Config::epilogue_channels == Config::warps, "one channel per warp in the store phase");
-    constexpr int vecs_per_row = Config::out_cols / 4;
-    for (int cg = 0; cg * Config::epilogue_channels < t.co_valid; ++cg)
-    {
-      mainloop.write_tile(scratch, cg);
-      team.team_barrier();
-      int const col = t.co0 + cg * Config::epilogue_channels + warp;
-      if (col < g.out_per_group)
-      {
-        int const co = t.group * g.out_per_group + col;
-        auto const op = channel_op(epilogue, co);
-        float const cbias = g.has_conv_bias ? conv_bias(co) : 0.f;
-        float *const yc = y.data() + (std::int64_t(t.n) * g.out_channels + co) * std::int64_t(g.h.out) * g.w.out;
-        float const *const tile = scratch + warp * Config::out_plane;
-        for (int e = lane; e < Config::out_rows * vecs_per_row; e += 32)
-        {
-          int const r = e / vecs_per_row, c4 = e - r * vecs_per_row;
-          int const oh = t.oh0 + r, ow = t.ow0 + 4 * c4;
-          if (oh >= g.h.out || ow >= g.w.out)
-            continue;
-          float4 v = *reinterpret_cast<float4 const *>(tile + r * Config::out_pitch + 4 * c4);
-          // conv bias first, then the epilogue: PyTorch's order (conv(x) + b, then the tail)
-          v.x = op(g.has_conv_bias ? v.x + cbias : v.x);
-          v.y = op(g.has_conv_bias ? v.y + cbias : v.y);
-          v.z = op(g.has_conv_bias ? v.z + cbias : v.z);
-          v.w = op(g.has_conv_bias ? v.w + cbias : v.w);
-          float *const dst = yc + std::int64_t(oh) * g.w.out + ow;
-          if (vector_stores && ow + 3 < g.w.out)
-            *reinterpret_cast<float4 *>(dst) = v;
-          else
+        mainloop.for_each_row(s, [&](int r, int c, float const(&v)[W]) {
+          int const oh = t.oh0 + r, ow = t.ow0 + c;
+          if (oh < g.h.out && ow < w_out)
           {
-            dst[0] = v.x; // ow < w.out was checked above
-            if (ow + 1 < g.w.out)
-              dst[1] = v.y;
-            if (ow + 2 < g.w.out)
-              dst[2] = v.z;
-            if (ow + 3 < g.w.out)
-              dst[3] = v.w;
+            float *const dst = yc + std::int64_t(oh) * w_out + ow;
+            if (vector_stores && ow + W <= w_out)
+              store_run<true>(dst, v, W);
+            else
+              store_run<false>(dst, v, w_out - ow);
           }
-        }
-      }
-      team.team_barrier();
+        });
+    }
+  }
+
+  // Stores the first min(n, W) values of a run; Vector: all W, in float4/float2 pieces.
+  template <bool Vector, int W>
+  KOKKOS_FORCEINLINE_FUNCTION static void store_run(float *dst, float const (&v)[W], int n)
+  {
+    if constexpr (Vector && W % 4 == 0)
+    {
+      KTCONV_UNROLL
+      for (int e = 0; e < W; e += 4)
+        *reinterpret_cast<float4 *>(dst + e) = make_float4(v[e], v[e + 1], v[e + 2], v[e + 3]);
+    }
+    else if constexpr (Vector && W == 2)
+      *reinterpret_cast<float2 *>(dst) = make_float2(v[0], v[1]);
+    else
+    {
+      KTCONV_UNROLL
+      for (int e = 0; e < W; ++e)
+        if (Vector || e < n)
+          dst[e] = v[e];
     }
   }
 };
@@ -241,13 +322,19 @@ void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, I
                              Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
                              Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue)
 {
-  GpuTiledKernel<Config, Mainloop, Epilogue> k{x, weight, conv_bias, y, g, epilogue, 0, 0, 0, false, false, false, 0, false};
+  GpuTiledKernel<Config, Mainloop, Epilogue> k{x,     weight, conv_bias, y,     g, epilogue, 0,    0, 0, 0,
+                                               false, false,  false,     false, false, 0,        false};
   k.tiles_h = (g.h.out + Config::out_rows - 1) / Config::out_rows;
   k.tiles_w = (g.w.out + Config::out_cols - 1) / Config::out_cols;
   k.co_blocks = (g.out_per_group + Config::block_co - 1) / Config::block_co;
-  k.vector_stores = g.w.out % 4 == 0 && reinterpret_cast<std::uintptr_t>(y.data()) % 16 == 0;
-  k.vector_input = !Mainloop::needs_aligned_window && g.w.in % 4 == 0 &&
-                   reinterpret_cast<std::uintptr_t>(x.data()) % 16 == 0;
+  k.num_tiles = g.batch * g.groups * std::int64_t(k.tiles_h) * k.tiles_w * k.co_blocks;
+  k.small_tiles = k.num_tiles <= std::numeric_limits<int>::max();
+  k.small_planes = std::int64_t(g.h.out) * g.w.out <= std::numeric_limits<int>::max();
+  // Runs start at a multiple of row_width columns; pieces of up to 4 floats need the row
+  // length and the base address aligned to the piece.
+  constexpr int piece = Mainloop::row_width % 4 == 0 ? 4 : (Mainloop::row_width % 2 == 0 ? 2 : 1);
+  k.vector_stores = g.w.out % piece == 0 && reinterpret_cast<std::uintptr_t>(y.data()) % (4 * piece) == 0;
+  k.vector_input = g.w.in % 4 == 0 && reinterpret_cast<std::uintptr_t>(x.data()) % 16 == 0;
   // Every team's weight slice starts at (group*cig*cog + block*block_co) * taps floats.
   k.vector_weights = (std::int64_t(g.in_per_group) * g.out_per_group * Config::taps) % 4 == 0 &&
                      (std::int64_t(Config::block_co) * Config::taps) % 4 == 0 &&
@@ -260,11 +347,11 @@ void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, I
   std::int64_t const int_max = std::numeric_limits<int>::max();
   k.small_offsets = std::int64_t(g.in_per_group + Config::chunk_ci) * g.h.in * g.w.in < int_max &&
                     std::int64_t(g.in_per_group + Config::chunk_ci) * g.out_per_group * Config::taps < int_max;
-  std::int64_t const league = g.batch * g.groups * std::int64_t(k.tiles_h) * k.tiles_w * k.co_blocks;
-  if (league > std::int64_t(std::numeric_limits<int>::max()))
-    throw std::runtime_error("ktconv: problem too large for one launch of the tiled kernel");
-  Kokkos::TeamPolicy<Kokkos::Cuda, Kokkos::LaunchBounds<Config::threads, 2>> policy(space, int(league),
-                                                                                    Config::threads);
+  // Persistent teams: as many as run at once (teams_per_sm on every SM), each looping over tiles.
+  std::int64_t const resident = std::int64_t(Config::teams_per_sm) * space.cuda_device_prop().multiProcessorCount;
+  int const league = int(k.num_tiles < resident ? k.num_tiles : resident);
+  Kokkos::TeamPolicy<Kokkos::Cuda, Kokkos::LaunchBounds<Config::threads, Config::teams_per_sm>> policy(
+      space, league, Config::threads);
   policy.set_scratch_size(0, Kokkos::PerTeam(Config::scratch_floats * sizeof(float) + 16));
   Kokkos::parallel_for("ktconv::gpu_tiled", policy, k);
 }
