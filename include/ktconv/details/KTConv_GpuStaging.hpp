@@ -31,7 +31,7 @@ KOKKOS_FORCEINLINE_FUNCTION void stage_chunk_async(float *stage, GpuTeamTile con
 {
   std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
   int const cig = g.in_per_group;
-  float *const wdst = stage + Config::chunk_ci * Config::patch_size;
+  float *const wdst = stage + Config::weights_offset;
   for (int row = warp; row < Config::chunk_ci * Config::patch_h; row += Config::warps)
   {
     int const ci = row / Config::patch_h, r = row - ci * Config::patch_h;
@@ -107,12 +107,15 @@ KOKKOS_FORCEINLINE_FUNCTION void stage_chunk_async(float *stage, GpuTeamTile con
 template <class Config, bool TransposedWeights>
 struct PlannedStaging
 {
-  static constexpr int input_copies = Config::chunk_ci * Config::patch_h * (Config::patch_pitch / 4);
+  // With TMA (Config::tma) the input and the untransposed weights are copied by the Tensor
+  // Memory Accelerator: no slots for them here.
+  static constexpr int input_copies = Config::tma ? 0 : Config::chunk_ci * Config::patch_h * (Config::patch_pitch / 4);
   static constexpr int input_slots = (input_copies + Config::threads - 1) / Config::threads;
   // untransposed: 16-byte copies over the chunk; transposed: (channel, tap) slots of one
   // input channel, each copied for every channel of the chunk
   static constexpr int per_ci = Config::taps * Config::block_co;
-  static constexpr int weight_copies = TransposedWeights ? per_ci : Config::chunk_ci * (per_ci / 4);
+  static constexpr int weight_copies =
+      TransposedWeights ? per_ci : (Config::tma ? 0 : Config::chunk_ci * (per_ci / 4));
   static constexpr int weight_slots = (weight_copies + Config::threads - 1) / Config::threads;
   static_assert(Config::stage_floats < (1 << 16) && per_ci < (1 << 10) && Config::taps * Config::tap_pitch < (1 << 10),
                 "packed plan fields");
@@ -122,8 +125,8 @@ struct PlannedStaging
   // (chunk channel << 16 | 4*q), or transposed (slot | destination << 10 | state << 20),
   // state 0: copy, 1: zero-fill (channel past the group), 2: no slot. A chunk channel of
   // chunk_ci means the thread has no copy in that slot.
-  int in_src[input_slots], in_meta[input_slots];
-  int w_meta[weight_slots];
+  int in_src[input_slots > 0 ? input_slots : 1], in_meta[input_slots > 0 ? input_slots : 1];
+  int w_meta[weight_slots > 0 ? weight_slots : 1];
 
   PlannedStaging() = default;
   KOKKOS_FORCEINLINE_FUNCTION PlannedStaging(GpuTeamTile const &t, ConvGeometry const &g, int rank)
@@ -177,7 +180,7 @@ struct PlannedStaging
       copy_async_16(stage + (in_meta[k] & 0xffff), xg + (bytes > 0 ? x0 + in_src[k] : 0), bytes);
     }
     int const w0 = c0 * w_ci_stride;
-    float *const wdst = stage + Config::chunk_ci * Config::patch_size;
+    float *const wdst = stage + Config::weights_offset;
     KTCONV_UNROLL
     for (int k = 0; k < weight_slots; ++k)
     {

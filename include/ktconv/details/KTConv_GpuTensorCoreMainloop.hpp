@@ -76,7 +76,10 @@ struct TensorCoreMainloop
     for (int c8 = 0; c8 < nci; c8 += 8) // nci is a multiple of 8 or the tail is zero-filled
     {
       float const *pa = patch + (c8 + tig) * Config::patch_size + col_shift;
-      float const *pb = w + (c8 + tig) * Config::weights_per_ci + (n_base + gid) * Config::taps;
+      float const *pb[NT]; // this thread's B column (channel n_base + nt*8 + gid), tap 0
+      KTCONV_UNROLL
+      for (int nt = 0; nt < NT; ++nt)
+        pb[nt] = w + Config::weight_index(c8 + tig, n_base + nt * 8 + gid, 0);
       // Taps come grouped by input window (dh, dw): several taps (of different block
       // positions) read the same window, so its A fragments are loaded once for all of them.
       unsigned ab[MT][4];
@@ -113,9 +116,9 @@ struct TensorCoreMainloop
         KTCONV_UNROLL
         for (int nt = 0; nt < NT; ++nt)
         {
-          float const *b = pb + (kh * K + kw) + nt * 8 * Config::taps;
+          float const *b = pb[nt] + (kh * K + kw);
           bf[nt][0] = b[0];
-          bf[nt][1] = b[4 * Config::weights_per_ci];
+          bf[nt][1] = b[4 * Config::weight_ci_stride];
         }
         unsigned bb[NT][2];
         [[maybe_unused]] unsigned bs[NT][2];

@@ -56,6 +56,81 @@ KOKKOS_FORCEINLINE_FUNCTION void copy_async_wait()
   KOKKOS_IF_ON_DEVICE((asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));))
 }
 
+// Tensor Memory Accelerator (sm_90+): a box of a tensor map copied to shared memory, its
+// completion counted in bytes on an mbarrier. Compiled as traps for older architectures,
+// where the launch never selects the TMA kernels.
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define KTCONV_DEVICE_HAS_TMA 1
+#endif
+KOKKOS_FORCEINLINE_FUNCTION unsigned shared_address(void const *p)
+{
+  KOKKOS_IF_ON_DEVICE((return static_cast<unsigned>(__cvta_generic_to_shared(p));))
+  KOKKOS_IF_ON_HOST(((void)p; return 0u;))
+}
+KOKKOS_FORCEINLINE_FUNCTION void mbarrier_init(std::uint64_t *bar, unsigned count)
+{
+#if defined(KTCONV_DEVICE_HAS_TMA)
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(shared_address(bar)), "r"(count) : "memory");
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#else
+  (void)bar;
+  (void)count;
+#endif
+}
+// Arms the barrier for one phase that completes when `bytes` have landed.
+KOKKOS_FORCEINLINE_FUNCTION void mbarrier_expect_bytes(std::uint64_t *bar, unsigned bytes)
+{
+#if defined(KTCONV_DEVICE_HAS_TMA)
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(shared_address(bar)), "r"(bytes)
+               : "memory");
+#else
+  (void)bar;
+  (void)bytes;
+#endif
+}
+// Waits until the barrier's phase with the given parity has completed.
+KOKKOS_FORCEINLINE_FUNCTION void mbarrier_wait(std::uint64_t *bar, unsigned parity)
+{
+#if defined(KTCONV_DEVICE_HAS_TMA)
+  asm volatile("{\n"
+               ".reg .pred done;\n"
+               "wait_again:\n"
+               "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+               "@!done bra wait_again;\n"
+               "}\n" ::"r"(shared_address(bar)),
+               "r"(parity)
+               : "memory");
+#else
+  (void)bar;
+  (void)parity;
+#endif
+}
+KOKKOS_FORCEINLINE_FUNCTION void tma_load_5d(float *dst, void const *map, std::uint64_t *bar, int c0, int c1, int c2,
+                                             int c3, int c4)
+{
+#if defined(KTCONV_DEVICE_HAS_TMA)
+  asm volatile("cp.async.bulk.tensor.5d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+               " [%0], [%1, {%2, %3, %4, %5, %6}], [%7];\n" ::"r"(shared_address(dst)),
+               "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(c4), "r"(shared_address(bar))
+               : "memory");
+#else
+  (void)dst, (void)map, (void)bar, (void)c0, (void)c1, (void)c2, (void)c3, (void)c4;
+  KOKKOS_IF_ON_DEVICE((__trap();))
+#endif
+}
+KOKKOS_FORCEINLINE_FUNCTION void tma_load_3d(float *dst, void const *map, std::uint64_t *bar, int c0, int c1, int c2)
+{
+#if defined(KTCONV_DEVICE_HAS_TMA)
+  asm volatile("cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+               " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(shared_address(dst)),
+               "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(shared_address(bar))
+               : "memory");
+#else
+  (void)dst, (void)map, (void)bar, (void)c0, (void)c1, (void)c2;
+  KOKKOS_IF_ON_DEVICE((__trap();))
+#endif
+}
+
 // Compile-time shape of the tiled kernel for kernel size K, stride S and padding phase
 // P = padding mod S (per axis), dilation 1.
 //
@@ -67,11 +142,18 @@ KOKKOS_FORCEINLINE_FUNCTION void copy_async_wait()
 // known at compile time and only a is a run-time offset. In the staged input patch, whose
 // row 0 is input row o0/S + a - max_offset, output row u of block position v and tap j reads
 // patch row u + c_v - j + max_offset.
-template <int Kernel, int Stride, int PadPhaseH, int PadPhaseW>
+//
+// Tma selects how chunks are staged: false, cp.async by every thread (patch rows start at a
+// 16-byte boundary, `col_shift` columns before the tile); true (sm_90+), the Tensor Memory
+// Accelerator: one thread copies the chunk's input patch (and, for the tensor-core loop, its
+// weights) as boxes of a tensor map, zero-filled outside the image, into dense boxes whose
+// per-channel size keeps the tensor-core fragment loads conflict-free.
+template <int Kernel, int Stride, int PadPhaseH, int PadPhaseW, bool Tma = false>
 struct GpuTileConfig
 {
   static constexpr int kernel = Kernel;
   static constexpr int stride = Stride;
+  static constexpr bool tma = Tma;
   static constexpr int pad_phase_h = PadPhaseH, pad_phase_w = PadPhaseW;
   static constexpr int max_offset = (Kernel - 1) / Stride; // input rows/cols a tap reaches back
   static constexpr int extra_h = PadPhaseH > 0 ? 1 : 0;    // c_v reaches 1 for some v
@@ -85,38 +167,80 @@ struct GpuTileConfig
   static constexpr int out_cols = Stride * tile_qw;
   static constexpr int patch_h = tile_qh + max_offset + extra_h;
   static constexpr int patch_w = tile_qw + max_offset + extra_w;
-  // Patch rows start at an input column rounded down to a multiple of 4 (so they are copied
-  // 16 bytes at a time); `col_shift` in [0, 4) columns of slack precede the tile's first column.
-  static constexpr int patch_pitch = (patch_w + 3 + 3) / 4 * 4;
-  // Per-channel sizes padded to 8 mod 32 floats: a tensor-core fragment load (channels tig,
-  // pixels gid) then touches 32 different banks.
+  // A tensor-core fragment load reads channels tig (4 apart) x pixels gid (8 consecutive): it
+  // touches 32 different banks when the per-channel size is 8 or 24 mod 32 floats.
+  static constexpr bool conflict_free(int n) { return n % 32 == 8 || n % 32 == 24; }
   static constexpr int pad_to_8_mod_32(int n) { return n + ((8 - n % 32) + 32) % 32; }
-  static constexpr int patch_size = pad_to_8_mod_32(patch_h * patch_pitch);
+  // Patch rows start at an input column rounded down to a multiple of 4 (cp.async copies 16
+  // bytes at a time; a TMA box must start at a 16-byte boundary of the row), so `col_shift` in
+  // [0, 4) columns of slack precede the tile's first column. cp.async: channels padded to
+  // 8 mod 32; TMA (dense boxes): rows added to the box until its size is conflict-free.
+  static constexpr int patch_pitch = (patch_w + 3 + 3) / 4 * 4;
+  static constexpr int tma_box_rows()
+  {
+    for (int h = patch_h; h < patch_h + 8; ++h)
+      if (conflict_free(h * patch_pitch))
+        return h;
+    return patch_h;
+  }
+  static constexpr int patch_rows = Tma ? tma_box_rows() : patch_h;
+  static constexpr int patch_size = Tma ? patch_rows * patch_pitch : pad_to_8_mod_32(patch_h * patch_pitch);
   static constexpr int taps = Kernel * Kernel;
   // Weights in scratch: transposed [ci][tap][channel] (tap_pitch apart: spreads the transposing
-  // copies over banks) for the CUDA-core loop, or as in global memory [ci][channel][tap].
+  // copies over banks) for the CUDA-core loop, or as in global memory [ci][channel][tap] for the
+  // tensor-core loop; with TMA the latter in parts of weight_part_co channels (a box is at most
+  // 256 elements wide): [part][ci][weight_part_pitch], each part's row padded to be
+  // conflict-free.
   static constexpr int tap_pitch = block_co + 4;
   static constexpr int weights_per_ci_transposed = pad_to_8_mod_32(taps * tap_pitch);
   static constexpr int weights_per_ci_plain = pad_to_8_mod_32(taps * block_co);
-  static constexpr int weights_per_ci = weights_per_ci_transposed; // room for either layout
+  static constexpr int weights_per_ci = weights_per_ci_transposed; // room for any layout
+  static constexpr int weight_part_co = 16 * taps + 8 <= 256 ? 16 : 8;
+  static constexpr int pad_to_conflict_free(int n)
+  {
+    int m = (n + 3) / 4 * 4; // rows of a box are whole 16-byte units
+    while (!conflict_free(m))
+      m += 4;
+    return m;
+  }
+  static constexpr int weight_part_pitch = pad_to_conflict_free(weight_part_co * taps);
+  static constexpr int weight_parts = block_co / weight_part_co;
+  static_assert(weight_parts * weight_part_pitch <= weights_per_ci && weight_part_pitch <= 256, "weight parts");
   // Kokkos launches a CUDA team with at most sharedMemPerBlock (48 KB) of shared memory, of
   // which it keeps 8*(team size + 2) bytes, so tiles are sized for 46800 bytes of scratch.
-  // Two stages of input channels are in flight (cp.async double buffering). The epilogue
-  // needs no scratch: it stores from the accumulators.
-  static constexpr int scratch_limit_floats = (46800 - 16) / 4;
-  static constexpr int per_ci_floats = patch_size + weights_per_ci;
-  static constexpr int stages = 2 * 8 * per_ci_floats <= scratch_limit_floats ? 2 : 1; // chunks of >= 8 channels
-  static constexpr int chunk_ci = stages * 16 * per_ci_floats <= scratch_limit_floats ? 16 : 8;
-  static constexpr int stage_floats = chunk_ci * (patch_size + weights_per_ci);
+  // Two stages of input channels are in flight (double buffering). The epilogue needs no
+  // scratch: it stores from the accumulators. Regions start at 128-byte boundaries (TMA).
+  static constexpr int align32(int n) { return (n + 31) / 32 * 32; }
+  static constexpr int scratch_limit_floats = (46800 - 128) / 4;
+  static constexpr int stage_size(int ci) { return align32(ci * patch_size) + align32(ci * weights_per_ci); }
+  static constexpr int tail_floats = 2 * 16 + 8; // tile records, stage barriers
+  static constexpr int stages = 2 * stage_size(8) + tail_floats <= scratch_limit_floats ? 2 : 1; // chunks of >= 8
+  static constexpr int chunk_ci = stages * stage_size(16) + tail_floats <= scratch_limit_floats ? 16 : 8;
+  static constexpr int stage_floats = stage_size(chunk_ci);
+  static constexpr int weights_offset = align32(chunk_ci * patch_size); // within a stage
   // After the stages: the records of the team's current and next tile (GpuTeamTile, 64 bytes
-  // each), which the epilogue reads from scratch rather than keeping them in registers.
+  // each), which the epilogue reads from scratch rather than keeping them in registers; then
+  // one mbarrier per stage (TMA).
   static constexpr int tile_records_offset = stages * stage_floats;
-  static constexpr std::size_t scratch_floats = tile_records_offset + 2 * 16;
+  static constexpr int barriers_offset = tile_records_offset + 2 * 16;
+  static constexpr std::size_t scratch_floats = tile_records_offset + tail_floats;
   // Teams are persistent (each loops over tiles); this many run on one SM at a time (the
   // launch bound, which the scratch size above also allows).
   static constexpr int teams_per_sm = 2;
   static_assert(scratch_floats <= scratch_limit_floats, "tile too large for Kokkos' level-0 scratch");
   static_assert(patch_w <= 64, "input staging assumes at most two columns per lane");
+
+  // Offset of weight (chunk channel ci, block channel co, tap) in a stage's weight region, for
+  // the tensor-core loop's untransposed layout; and the distance between chunk channels.
+  static constexpr int weight_ci_stride = Tma ? weight_part_pitch : weights_per_ci;
+  KOKKOS_FORCEINLINE_FUNCTION static constexpr int weight_index(int ci, int co, int tap)
+  {
+    if constexpr (Tma)
+      return (co / weight_part_co) * (chunk_ci * weight_part_pitch) + ci * weight_part_pitch +
+             (co % weight_part_co) * taps + tap;
+    else
+      return ci * weights_per_ci + co * taps + tap;
+  }
 };
 
 // One tap of one output block position (vh, vw) of the tile: the kernel tap (kh, kw) and the

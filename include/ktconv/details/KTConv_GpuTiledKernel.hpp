@@ -32,6 +32,8 @@
 #include <Kokkos_Core.hpp>
 
 #if defined(KOKKOS_ENABLE_CUDA)
+#include <cuda.h> // CUtensorMap (types only: the encoder is fetched from the driver at run time)
+#include <cudaTypedefs.h>
 #include <ktconv/details/KTConv_GpuSimtMainloop.hpp>
 #include <ktconv/details/KTConv_GpuStaging.hpp>
 #include <ktconv/details/KTConv_GpuTensorCoreMainloop.hpp>
@@ -39,6 +41,7 @@
 #endif
 
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 #include <type_traits>
@@ -95,6 +98,11 @@ struct GpuTiledKernel
   using Plan = PlannedStaging<Config, Mainloop::transposed_weights>;
   static constexpr int S = Config::stride, OFF = Config::max_offset;
 
+  // Config::tma: the input as (W, H, channel in group, group, image) and the weights as
+  // (channel*taps, input channel in group, group); boxes of one chunk. The kernel reads them
+  // in place (Kokkos passes the functor as a __grid_constant__ parameter); first in the functor,
+  // so they sit at the start of the parameter, which is aligned for them.
+  CUtensorMap x_map, w_map;
   Input4<float, MemorySpace> x, weight;
   Input1<float, MemorySpace> conv_bias;
   Output4<float, MemorySpace> y;
@@ -154,10 +162,13 @@ struct GpuTiledKernel
   // the staging of the tile's later chunks and by the epilogue).
   KOKKOS_FUNCTION void operator()(Team const &team) const
   {
-    // 16-byte aligned: windows and weights are read as float4.
+    // 128-byte aligned: TMA boxes land at 128-byte boundaries; windows and weights are read as
+    // float4.
     float *const scratch =
-        static_cast<float *>(team.team_scratch(0).get_shmem_aligned(Config::scratch_floats * sizeof(float), 16));
+        static_cast<float *>(team.team_scratch(0).get_shmem_aligned(Config::scratch_floats * sizeof(float), 128));
     GpuTeamTile *const records = reinterpret_cast<GpuTeamTile *>(scratch + Config::tile_records_offset);
+    std::uint64_t *const barriers = reinterpret_cast<std::uint64_t *>(scratch + Config::barriers_offset);
+    unsigned phases = 0; // TMA: bit b is the parity of the next phase of stage b's barrier
     int const rank = team.team_rank();
     int const warp = rank / 32, lane = rank % 32;
     int const cig = g.in_per_group;
@@ -169,12 +180,47 @@ struct GpuTiledKernel
     // Issues the copies of chunk c0 of tile t into stage `buf` (planned where the layout allows).
     auto issue = [&](GpuTeamTile const &t, Plan const &plan, int buf, int c0) {
       float *const stage = scratch + buf * Config::stage_floats;
-      bool const vw = vector_weights && t.co_valid == Config::block_co;
-      if (vector_input && small_offsets && (Mainloop::transposed_weights || vw))
-        plan.issue(stage, t.x, t.w, int(plane), int(w_ci_stride), c0, cig);
+      if constexpr (Config::tma)
+      {
+        // One thread copies the patch (and the untransposed weights) as boxes; the launch
+        // selects TMA only where the plan covers any transposed weights.
+        if (rank == 0)
+        {
+          constexpr unsigned weight_bytes = Mainloop::transposed_weights
+                                                ? 0
+                                                : Config::weight_parts * Config::chunk_ci *
+                                                      Config::weight_part_pitch * sizeof(float);
+          mbarrier_expect_bytes(barriers + buf, Config::chunk_ci * Config::patch_size * sizeof(float) + weight_bytes);
+          // (the box's first column must be at a 16-byte boundary: iw_patch0, see col_shift)
+          tma_load_5d(stage, &x_map, barriers + buf, t.iw_patch0, t.ih_base, c0, t.group, t.n);
+          if constexpr (!Mainloop::transposed_weights)
+            for (int part = 0; part < Config::weight_parts; ++part)
+              tma_load_3d(stage + Config::weights_offset + part * Config::chunk_ci * Config::weight_part_pitch,
+                          &w_map, barriers + buf, (t.co0 + part * Config::weight_part_co) * Config::taps, c0,
+                          t.group);
+        }
+        if constexpr (Mainloop::transposed_weights)
+          plan.issue(stage, t.x, t.w, int(plane), int(w_ci_stride), c0, cig);
+      }
       else
-        stage_chunk_async<Config, Mainloop::transposed_weights>(stage, t, g, t.x, t.w, c0, vector_input, vw, warp,
-                                                                 lane, rank);
+      {
+        bool const vw = vector_weights && t.co_valid == Config::block_co;
+        if (vector_input && small_offsets && (Mainloop::transposed_weights || vw))
+          plan.issue(stage, t.x, t.w, int(plane), int(w_ci_stride), c0, cig);
+        else
+          stage_chunk_async<Config, Mainloop::transposed_weights>(stage, t, g, t.x, t.w, c0, vector_input, vw, warp,
+                                                                   lane, rank);
+      }
+    };
+    // Waits for this thread's view of stage `buf`: its TMA boxes, and cp.async copies of all
+    // but the newest `Pending` groups.
+    auto wait_stage = [&](int buf, auto pending) {
+      copy_async_wait<decltype(pending)::value>();
+      if constexpr (Config::tma)
+      {
+        mbarrier_wait(barriers + buf, (phases >> buf) & 1u);
+        phases ^= 1u << buf;
+      }
     };
     // Starts tile `index`: its record into `slot`, its plan, and (two stages) its first chunk.
     auto start_tile = [&](std::int64_t index, int slot, Plan &plan, int buf) {
@@ -195,6 +241,10 @@ struct GpuTiledKernel
     int slot = 0; // the record of the current tile
     int buf = 0;  // the stage that holds the chunk computed next
     Plan plan;
+    if constexpr (Config::tma)
+      if (rank == 0)
+        for (int b = 0; b < Config::stages; ++b)
+          mbarrier_init(barriers + b, 1); // one arrival (thread 0's expect) per phase
     start_tile(tile, slot, plan, buf);
     team.team_barrier(); // the record is visible before chunk 1 is issued from it
     for (;;)
@@ -216,18 +266,18 @@ struct GpuTiledKernel
             start_tile(next_tile, slot ^ 1, plan, buf ^ 1); // the current tile has no copies left
           else
             copy_async_commit(); // an empty group keeps the count uniform
-          copy_async_wait<1>();  // this thread's copies of `chunk` have landed
+          wait_stage(buf, std::integral_constant<int, 1>{}); // `chunk` has landed (for this thread)
         }
         else
         {
           issue(records[slot], plan, 0, c0);
           copy_async_commit();
-          copy_async_wait<0>();
+          wait_stage(0, std::integral_constant<int, 0>{});
         }
         team.team_barrier(); // every thread's copies (and the tile record) have landed
         float const *const stage = scratch + buf * Config::stage_floats;
         int const nci = cig - c0 < Config::chunk_ci ? cig - c0 : Config::chunk_ci;
-        mainloop.compute(stage, stage + Config::chunk_ci * Config::patch_size, nci);
+        mainloop.compute(stage, stage + Config::weights_offset, nci);
         team.team_barrier(); // the stage is consumed before it is refilled
         if constexpr (Config::stages == 2)
           buf ^= 1;
@@ -320,10 +370,16 @@ struct GpuTiledKernel
 template <class Config, class Mainloop, class Epilogue>
 void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
                              Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
-                             Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue)
+                             Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue,
+                             CUtensorMap const *x_map, CUtensorMap const *w_map)
 {
-  GpuTiledKernel<Config, Mainloop, Epilogue> k{x,     weight, conv_bias, y,     g, epilogue, 0,    0, 0, 0,
-                                               false, false,  false,     false, false, 0,        false};
+  GpuTiledKernel<Config, Mainloop, Epilogue> k{{},    {},    x,     weight, conv_bias, y,     g,    epilogue, 0,
+                                               0,     0,     0,     false,  false,     false, false, false,    0,
+                                               false};
+  if (x_map)
+    k.x_map = *x_map;
+  if (w_map)
+    k.w_map = *w_map;
   k.tiles_h = (g.h.out + Config::out_rows - 1) / Config::out_rows;
   k.tiles_w = (g.w.out + Config::out_cols - 1) / Config::out_cols;
   k.co_blocks = (g.out_per_group + Config::block_co - 1) / Config::block_co;
@@ -352,26 +408,116 @@ void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, I
   int const league = int(k.num_tiles < resident ? k.num_tiles : resident);
   Kokkos::TeamPolicy<Kokkos::Cuda, Kokkos::LaunchBounds<Config::threads, Config::teams_per_sm>> policy(
       space, league, Config::threads);
-  policy.set_scratch_size(0, Kokkos::PerTeam(Config::scratch_floats * sizeof(float) + 16));
+  policy.set_scratch_size(0, Kokkos::PerTeam(Config::scratch_floats * sizeof(float) + 128));
   Kokkos::parallel_for("ktconv::gpu_tiled", policy, k);
 }
+
+// The driver's cuTensorMapEncodeTiled, fetched through the runtime (no link to libcuda), or
+// null where the driver has none.
+inline PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder()
+{
+  static PFN_cuTensorMapEncodeTiled_v12000 const encoder = [] {
+    void *fn = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &fn, 12000, cudaEnableDefault, &found) !=
+            cudaSuccess ||
+        found != cudaDriverEntryPointSuccess)
+      return PFN_cuTensorMapEncodeTiled_v12000(nullptr);
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(fn);
+  }();
+  return encoder;
+}
+
+// Encodes the TMA tensor maps of a launch with the TMA form of Config; false where TMA cannot
+// serve it (GPU before sm_90, rows not a multiple of 16 bytes, unaligned data, no encoder, a
+// build whose Kokkos does not pass functors as __grid_constant__ parameters) or where
+// KTCONV_DISABLE_TMA is set in the environment (to compare the two staging paths).
+template <class Config, bool TransposedWeights>
+bool encode_tma_maps(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
+                     Input4<float, Kokkos::CudaSpace> weight, CUtensorMap &x_map, CUtensorMap &w_map)
+{
+#if defined(KOKKOS_IMPL_CUDA_USE_GRID_CONSTANT)
+  static bool const disabled = std::getenv("KTCONV_DISABLE_TMA") != nullptr;
+  auto const encode = tensor_map_encoder();
+  if (disabled || !encode || space.cuda_device_prop().major < 9 || g.w.in % 4 != 0 ||
+      reinterpret_cast<std::uintptr_t>(x.data()) % 16 != 0)
+    return false;
+  using u64 = cuuint64_t;
+  using u32 = cuuint32_t;
+  u64 const cig = u64(g.in_per_group), cog = u64(g.out_per_group);
+  u64 const plane_bytes = u64(g.h.in) * u64(g.w.in) * sizeof(float);
+  u64 const x_dims[5] = {u64(g.w.in), u64(g.h.in), cig, u64(g.groups), u64(g.batch)};
+  u64 const x_strides[4] = {u64(g.w.in) * sizeof(float), plane_bytes, cig * plane_bytes,
+                            u64(g.in_channels) * plane_bytes};
+  u32 const x_box[5] = {u32(Config::patch_pitch), u32(Config::patch_rows), u32(Config::chunk_ci), 1, 1};
+  u32 const unit[5] = {1, 1, 1, 1, 1};
+  if (encode(&x_map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 5, const_cast<float *>(x.data()), x_dims, x_strides, x_box, unit,
+             CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS)
+    return false;
+  std::int64_t const int_max = std::numeric_limits<int>::max();
+  if constexpr (TransposedWeights)
+    // the CUDA-core loop's transposing weight copies stay cp.async, planned (int offsets)
+    return std::int64_t(g.in_per_group + Config::chunk_ci) * g.out_per_group * Config::taps < int_max;
+  else
+  {
+    // one input channel's weights of a group; boxes start at (co0 + part*weight_part_co)*taps,
+    // a multiple of 4 floats (16 bytes) as TMA requires of the innermost coordinate
+    u64 const row = cog * Config::taps;
+    static_assert((Config::block_co * Config::taps) % 4 == 0 && (Config::weight_part_co * Config::taps) % 4 == 0);
+    if (row % 4 != 0 || reinterpret_cast<std::uintptr_t>(weight.data()) % 16 != 0)
+      return false;
+    u64 const w_dims[3] = {row, cig, u64(g.groups)};
+    u64 const w_strides[2] = {row * sizeof(float), cig * row * sizeof(float)};
+    u32 const w_box[3] = {u32(Config::weight_part_pitch), u32(Config::chunk_ci), 1};
+    return encode(&w_map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 3, const_cast<float *>(weight.data()), w_dims, w_strides,
+                  w_box, unit, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+  }
+#else
+  (void)space, (void)g, (void)x, (void)weight, (void)x_map, (void)w_map;
+  return false;
+#endif
+}
+
+// Launches the main loop family Mainloop<Config> with TMA staging where the shape and device
+// allow, else with cp.async staging.
+template <template <class> class Mainloop, int Kernel, int Stride, int PadPhase, class Epilogue>
+void launch_gpu_tiled_with(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
+                           Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
+                           Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue)
+{
+  using TmaConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, true>;
+  using CopyConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, false>;
+  CUtensorMap x_map{}, w_map{};
+  if (encode_tma_maps<TmaConfig, Mainloop<TmaConfig>::transposed_weights>(space, g, x, weight, x_map, w_map))
+    launch_gpu_tiled_kernel<TmaConfig, Mainloop<TmaConfig>>(space, g, x, weight, conv_bias, y, epilogue, &x_map,
+                                                            &w_map);
+  else
+    launch_gpu_tiled_kernel<CopyConfig, Mainloop<CopyConfig>>(space, g, x, weight, conv_bias, y, epilogue, nullptr,
+                                                              nullptr);
+}
+
+template <class Config>
+using Tf32Mainloop = TensorCoreMainloop<Config, 1>;
+template <class Config>
+using Tf32x3Mainloop = TensorCoreMainloop<Config, 3>;
 
 template <int Kernel, int Stride, int PadPhase, class Epilogue>
 void launch_gpu_tiled(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
                       Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
                       Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue, MathMode math)
 {
-  using Config = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase>;
   switch (math)
   {
   case MathMode::tf32:
-    launch_gpu_tiled_kernel<Config, TensorCoreMainloop<Config, 1>>(space, g, x, weight, conv_bias, y, epilogue);
+    launch_gpu_tiled_with<Tf32Mainloop, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y, epilogue);
     break;
   case MathMode::tf32x3:
-    launch_gpu_tiled_kernel<Config, TensorCoreMainloop<Config, 3>>(space, g, x, weight, conv_bias, y, epilogue);
+    launch_gpu_tiled_with<Tf32x3Mainloop, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y, epilogue);
     break;
   default:
-    launch_gpu_tiled_kernel<Config, SimtMainloop<Config>>(space, g, x, weight, conv_bias, y, epilogue);
+    launch_gpu_tiled_with<SimtMainloop, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y, epilogue);
     break;
   }
 }
