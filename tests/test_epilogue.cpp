@@ -2,10 +2,13 @@
 // infinities clamped, and the steps run in the model's order with rounding in T.
 #include "support/Harness.hpp"
 
+#include <ktconv/details/KTConv_DeviceEpilogue.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 using namespace ktconv;
 
@@ -64,4 +67,46 @@ TEST(Epilogue, NoEpilogueIsIdentity)
   NoEpilogue e;
   EXPECT_EQ(e(1.5f, 0), 1.5f);
   EXPECT_TRUE(std::isnan(e(std::numeric_limits<double>::quiet_NaN(), 0)));
+}
+
+// The form the GPU kernel runs (details/KTConv_DeviceEpilogue.hpp: `* 2^-k` for a power-of-two
+// scale, the two clamps merged into one where the intervals overlap, values transformed in
+// batches) gives the value the model's steps give, for every value class and every kind of
+// (lower, upper, scale): merged and not, power of two or not, scale below 1, negative, zero.
+// (On the host the device clamp is the comparison form; the GPU's max.NaN/min.NaN form is
+// covered by the CUDA runs of the whole suite.)
+TEST(Epilogue, DeviceFormMatchesModel)
+{
+  float const inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  float const params[][3] = {{0.f, 1.f, 2.f},   {0.f, 1.f, 3.f},    {0.f, 1.f, 0.5f},  {-1.f, 2.f, 1.5f},
+                             {0.f, 1.f, 0.f},   {0.f, 1.f, -2.f},   {0.5f, 1.f, 4.f},  {0.25f, 0.5f, 2.f},
+                             {0.f, 1.f, 1e-30f}, {-inf, inf, 2.f}, {1.f, 2.f, 0.25f}, {0.f, 1.f, inf}};
+  std::vector<float> values = {nan, inf, -inf, 0.f, -0.f, 1.f, -1.f, 0.5f, 2.f, 3e38f, -3e38f, 1e-40f};
+  for (int i = -300; i <= 300; ++i)
+    values.push_back(float(i) / 97.f);
+  for (float b : {0.25f, -0.125f})
+    for (auto const &pr : params)
+    {
+      Kokkos::View<float *, Kokkos::HostSpace> bias("b", 1);
+      bias(0) = b;
+      BiasClampScaleEpilogue<float, Kokkos::HostSpace> e;
+      e.bias = bias;
+      e.lower = pr[0];
+      e.upper = pr[1];
+      e.scale = pr[2];
+      auto const device_form = Details::device_epilogue(e);
+      auto const op = Details::channel_op(device_form, 0);
+      for (std::size_t k = 0; k + 4 <= values.size(); k += 4)
+      {
+        float batch[4] = {values[k], values[k + 1], values[k + 2], values[k + 3]};
+        Details::apply_channel_op(op, batch);
+        for (int j = 0; j < 4; ++j)
+        {
+          float const want = e(values[k + j], 0);
+          EXPECT_TRUE(std::isnan(want) ? std::isnan(batch[j]) : batch[j] == want)
+              << "x " << values[k + j] << " bias " << b << " lower " << pr[0] << " upper " << pr[1] << " scale "
+              << pr[2] << ": " << batch[j] << " vs " << want << (device_form.merged_clamp ? " (merged)" : "");
+        }
+      }
+    }
 }

@@ -44,12 +44,24 @@ KOKKOS_FORCEINLINE_FUNCTION T clamp_propagate_nan_device(T x, T lower, T upper)
 // real number, so they round identically; an IEEE division is a dozen instructions on a GPU),
 // and a channel's values are transformed as one batch (apply), so the choice between the two
 // is made once per batch, not per element.
+//
+// The two clamps merge into one where that changes no value: for scale s > 0 (finite) whose
+// intervals [lower, upper] and [lower*s, upper*s] overlap,
+//   clamp(clamp(a, lo, hi) * s, lo, hi) == clamp(a * s, max(lo, lo*s), min(hi, hi*s))
+// for every a (NaN and infinities included), because rounding a*s is monotonic in a for s > 0:
+// for a < lo both sides are max(lo, lo*s) (left: clamp(lo*s, lo, hi); right: a*s <= lo*s);
+// for a > hi both are min(hi, hi*s); for a inside, both are clamp(a*s, lo, hi), which the
+// tighter bounds do not change since lo*s <= a*s <= hi*s.
+// The seed workload (0, 1, 2) becomes clamp(2a, 0, 1) * 0.5: five operations per element
+// instead of eight.
 template <class T, class MemorySpace>
 struct BiasClampScaleDeviceEpilogue
 {
   Kokkos::View<T const *, MemorySpace> bias;
   T lower, upper, scale, inverse_scale;
   bool has_bias, exact_inverse;
+  bool merged_clamp;
+  T merged_lower, merged_upper;
 
   // One channel's epilogue as a pure function of the value (no memory reads): kernels hoist it
   // out of their per-element loops.
@@ -58,12 +70,18 @@ struct BiasClampScaleDeviceEpilogue
     T bias; // -0.0 when there is no bias: x + (-0.0) == x for every x, -0.0 and NaN included
     T lower, upper, scale, inverse_scale;
     bool exact_inverse;
+    bool merged_clamp;
+    T merged_lower, merged_upper;
     KOKKOS_FORCEINLINE_FUNCTION T before_division(T value) const
     {
       T y = value + bias;
       y = clamp_propagate_nan_device(y, lower, upper);
       y = y * scale;
       return clamp_propagate_nan_device(y, lower, upper);
+    }
+    KOKKOS_FORCEINLINE_FUNCTION T before_division_merged(T value) const
+    {
+      return clamp_propagate_nan_device((value + bias) * scale, merged_lower, merged_upper);
     }
     KOKKOS_FORCEINLINE_FUNCTION T operator()(T value) const
     {
@@ -73,11 +91,22 @@ struct BiasClampScaleDeviceEpilogue
     template <int N>
     KOKKOS_FORCEINLINE_FUNCTION void apply(T (&v)[N]) const
     {
+      if (merged_clamp)
+      {
 #if defined(__CUDA_ARCH__)
 #pragma unroll
 #endif
-      for (int e = 0; e < N; ++e)
-        v[e] = before_division(v[e]);
+        for (int e = 0; e < N; ++e)
+          v[e] = before_division_merged(v[e]);
+      }
+      else
+      {
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+        for (int e = 0; e < N; ++e)
+          v[e] = before_division(v[e]);
+      }
       if (exact_inverse)
       {
 #if defined(__CUDA_ARCH__)
@@ -95,7 +124,8 @@ struct BiasClampScaleDeviceEpilogue
   };
   KOKKOS_FORCEINLINE_FUNCTION ChannelOp for_channel(int channel) const
   {
-    return ChannelOp{has_bias ? bias(channel) : T(-0.0), lower, upper, scale, inverse_scale, exact_inverse};
+    return ChannelOp{has_bias ? bias(channel) : T(-0.0), lower, upper, scale, inverse_scale, exact_inverse,
+                     merged_clamp, merged_lower, merged_upper};
   }
   KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const { return for_channel(channel)(value); }
 };
@@ -107,13 +137,20 @@ BiasClampScaleDeviceEpilogue<T, MemorySpace> device_epilogue(BiasClampScaleEpilo
   bool const power_of_two = std::frexp(double(e.scale), &exponent) == 0.5 ||
                             std::frexp(double(e.scale), &exponent) == -0.5;
   T const inverse = T(1) / e.scale;
+  // merged clamp: s > 0 finite, lo <= hi, and the intervals overlap (see the type's comment)
+  T const lo_s = e.lower * e.scale, hi_s = e.upper * e.scale;
+  bool const merged = e.scale > T(0) && std::isfinite(double(e.scale)) && e.lower <= e.upper && lo_s <= e.upper &&
+                      e.lower <= hi_s;
   return {e.bias,
           e.lower,
           e.upper,
           e.scale,
           inverse,
           e.bias.extent(0) != 0,
-          power_of_two && std::isfinite(double(inverse)) && inverse != T(0) && std::isnormal(double(inverse))};
+          power_of_two && std::isfinite(double(inverse)) && inverse != T(0) && std::isnormal(double(inverse)),
+          merged,
+          merged ? (e.lower > lo_s ? e.lower : lo_s) : T(0),
+          merged ? (e.upper < hi_s ? e.upper : hi_s) : T(0)};
 }
 
 // The per-channel form of any epilogue: its for_channel() where it has one, else a closure over

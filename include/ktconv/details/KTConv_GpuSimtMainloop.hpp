@@ -87,10 +87,10 @@ struct SimtMainloop
           win[i][4 * h + 2] = v.z;
           win[i][4 * h + 3] = v.w;
         }
-      float const *wp = w + ci * Config::weights_per_ci + warp * CO;
+      float const *wp = w + ci * Config::transposed_ci_stride + warp * CO;
       for_each_phase_tap<Config>([&](auto index) {
         constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[decltype(index)::value];
-        float4 const wv = *reinterpret_cast<float4 const *>(wp + (tap.kh * K + tap.kw) * Config::tap_pitch);
+        float4 const wv = *reinterpret_cast<float4 const *>(wp + (tap.kh * K + tap.kw) * Config::transposed_tap_stride);
         float const wc[4] = {wv.x, wv.y, wv.z, wv.w};
         KTCONV_UNROLL
         for (int i = 0; i < QH; ++i)

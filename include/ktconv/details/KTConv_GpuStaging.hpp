@@ -107,15 +107,14 @@ KOKKOS_FORCEINLINE_FUNCTION void stage_chunk_async(float *stage, GpuTeamTile con
 template <class Config, bool TransposedWeights>
 struct PlannedStaging
 {
-  // With TMA (Config::tma) the input and the untransposed weights are copied by the Tensor
-  // Memory Accelerator: no slots for them here.
+  // With TMA (Config::tma) the input and the weights are copied by the Tensor Memory
+  // Accelerator: no slots for them here.
   static constexpr int input_copies = Config::tma ? 0 : Config::chunk_ci * Config::patch_h * (Config::patch_pitch / 4);
   static constexpr int input_slots = (input_copies + Config::threads - 1) / Config::threads;
   // untransposed: 16-byte copies over the chunk; transposed: (channel, tap) slots of one
   // input channel, each copied for every channel of the chunk
   static constexpr int per_ci = Config::taps * Config::block_co;
-  static constexpr int weight_copies =
-      TransposedWeights ? per_ci : (Config::tma ? 0 : Config::chunk_ci * (per_ci / 4));
+  static constexpr int weight_copies = Config::tma ? 0 : (TransposedWeights ? per_ci : Config::chunk_ci * (per_ci / 4));
   static constexpr int weight_slots = (weight_copies + Config::threads - 1) / Config::threads;
   static_assert(Config::stage_floats < (1 << 16) && per_ci < (1 << 10) && Config::taps * Config::tap_pitch < (1 << 10),
                 "packed plan fields");

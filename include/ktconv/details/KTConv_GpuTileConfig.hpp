@@ -88,6 +88,16 @@ KOKKOS_FORCEINLINE_FUNCTION void mbarrier_expect_bytes(std::uint64_t *bar, unsig
   (void)bytes;
 #endif
 }
+// One arrival (release semantics: this thread's prior shared-memory reads and writes are
+// ordered before the phase completes).
+KOKKOS_FORCEINLINE_FUNCTION void mbarrier_arrive(std::uint64_t *bar)
+{
+#if defined(KTCONV_DEVICE_HAS_TMA)
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(shared_address(bar)) : "memory");
+#else
+  (void)bar;
+#endif
+}
 // Waits until the barrier's phase with the given parity has completed.
 KOKKOS_FORCEINLINE_FUNCTION void mbarrier_wait(std::uint64_t *bar, unsigned parity)
 {
@@ -115,6 +125,19 @@ KOKKOS_FORCEINLINE_FUNCTION void tma_load_5d(float *dst, void const *map, std::u
                : "memory");
 #else
   (void)dst, (void)map, (void)bar, (void)c0, (void)c1, (void)c2, (void)c3, (void)c4;
+  KOKKOS_IF_ON_DEVICE((__trap();))
+#endif
+}
+KOKKOS_FORCEINLINE_FUNCTION void tma_load_4d(float *dst, void const *map, std::uint64_t *bar, int c0, int c1, int c2,
+                                             int c3)
+{
+#if defined(KTCONV_DEVICE_HAS_TMA)
+  asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+               " [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(shared_address(dst)),
+               "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(shared_address(bar))
+               : "memory");
+#else
+  (void)dst, (void)map, (void)bar, (void)c0, (void)c1, (void)c2, (void)c3;
   KOKKOS_IF_ON_DEVICE((__trap();))
 #endif
 }
@@ -213,16 +236,18 @@ struct GpuTileConfig
   static constexpr int align32(int n) { return (n + 31) / 32 * 32; }
   static constexpr int scratch_limit_floats = (46800 - 128) / 4;
   static constexpr int stage_size(int ci) { return align32(ci * patch_size) + align32(ci * weights_per_ci); }
-  static constexpr int tail_floats = 2 * 16 + 8; // tile records, stage barriers
+  static constexpr int tile_records = 4;
+  static constexpr int tail_floats = tile_records * 16 + 8; // tile records; 2 barriers per stage (<= 2 stages)
   static constexpr int stages = 2 * stage_size(8) + tail_floats <= scratch_limit_floats ? 2 : 1; // chunks of >= 8
   static constexpr int chunk_ci = stages * stage_size(16) + tail_floats <= scratch_limit_floats ? 16 : 8;
   static constexpr int stage_floats = stage_size(chunk_ci);
   static constexpr int weights_offset = align32(chunk_ci * patch_size); // within a stage
-  // After the stages: the records of the team's current and next tile (GpuTeamTile, 64 bytes
-  // each), which the epilogue reads from scratch rather than keeping them in registers; then
-  // one mbarrier per stage (TMA).
+  // After the stages: the records of the team's recent tiles (GpuTeamTile, 64 bytes each), which
+  // the epilogue reads from scratch rather than keeping them in registers (cp.async: current and
+  // next; TMA: a ring of 4, since warps may be a tile apart); then the TMA pipeline's "full" and
+  // "empty" mbarriers of each stage.
   static constexpr int tile_records_offset = stages * stage_floats;
-  static constexpr int barriers_offset = tile_records_offset + 2 * 16;
+  static constexpr int barriers_offset = tile_records_offset + tile_records * 16;
   static constexpr std::size_t scratch_floats = tile_records_offset + tail_floats;
   // Teams are persistent (each loops over tiles); this many run on one SM at a time (the
   // launch bound, which the scratch size above also allows).
@@ -230,6 +255,10 @@ struct GpuTileConfig
   static_assert(scratch_floats <= scratch_limit_floats, "tile too large for Kokkos' level-0 scratch");
   static_assert(patch_w <= 64, "input staging assumes at most two columns per lane");
 
+  // The CUDA-core loop's transposed weights [ci][tap][channel]: with TMA a dense box of the
+  // weights pre-packed per call in that layout (its reads are broadcasts, so no padding).
+  static constexpr int transposed_tap_stride = Tma ? block_co : tap_pitch;
+  static constexpr int transposed_ci_stride = Tma ? taps * block_co : weights_per_ci;
   // Offset of weight (chunk channel ci, block channel co, tap) in a stage's weight region, for
   // the tensor-core loop's untransposed layout; and the distance between chunk channels.
   static constexpr int weight_ci_stride = Tma ? weight_part_pitch : weights_per_ci;

@@ -166,9 +166,124 @@ struct GpuTiledKernel
     // float4.
     float *const scratch =
         static_cast<float *>(team.team_scratch(0).get_shmem_aligned(Config::scratch_floats * sizeof(float), 128));
+    if constexpr (Config::tma)
+      run_tma(team, scratch);
+    else
+      run_cp_async(team, scratch);
+  }
+
+  // One thread issues chunk c0 of tile t as TMA boxes into `stage`, completing on `full`: the
+  // patch, and the weights (tensor-core loop: as stored, in parts; CUDA-core loop: pre-packed
+  // [ci][tap][channel], one box).
+  KOKKOS_FORCEINLINE_FUNCTION void issue_tma(GpuTeamTile const &t, float *stage, std::uint64_t *full, int c0) const
+  {
+    constexpr unsigned weight_bytes = (Mainloop::transposed_weights ? Config::taps * Config::block_co
+                                                                    : Config::weight_parts * Config::weight_part_pitch) *
+                                      Config::chunk_ci * sizeof(float);
+    mbarrier_expect_bytes(full, Config::chunk_ci * Config::patch_size * sizeof(float) + weight_bytes);
+    // (the box's first column must be at a 16-byte boundary: iw_patch0, see col_shift)
+    tma_load_5d(stage, &x_map, full, t.iw_patch0, t.ih_base, c0, t.group, t.n);
+    if constexpr (Mainloop::transposed_weights)
+      tma_load_4d(stage + Config::weights_offset, &w_map, full, t.co0, 0, c0, t.group);
+    else
+      for (int part = 0; part < Config::weight_parts; ++part)
+        tma_load_3d(stage + Config::weights_offset + part * Config::chunk_ci * Config::weight_part_pitch, &w_map, full,
+                    (t.co0 + part * Config::weight_part_co) * Config::taps, c0, t.group);
+  }
+
+  // The TMA pipeline: the team's stream of (tile, chunk) steps flows through the stages with a
+  // "full" mbarrier per stage (thread 0 arms it with the chunk's bytes, the boxes complete it)
+  // and an "empty" one (every thread arrives when it has computed the stage). Thread 0 issues
+  // step k + stages - 1 once step k - 1's stage is empty; no team barrier in the loop, so warps
+  // drift by up to a stage instead of waiting for the slowest at every chunk. Step k uses stage
+  // k % stages, in phase k / stages.
+  KOKKOS_FUNCTION void run_tma(Team const &team, float *const scratch) const
+  {
     GpuTeamTile *const records = reinterpret_cast<GpuTeamTile *>(scratch + Config::tile_records_offset);
-    std::uint64_t *const barriers = reinterpret_cast<std::uint64_t *>(scratch + Config::barriers_offset);
-    unsigned phases = 0; // TMA: bit b is the parity of the next phase of stage b's barrier
+    std::uint64_t *const full = reinterpret_cast<std::uint64_t *>(scratch + Config::barriers_offset);
+    std::uint64_t *const empty = full + Config::stages;
+    constexpr int S = Config::stages;
+    int const rank = team.team_rank();
+    int const warp = rank / 32, lane = rank % 32;
+    int const cig = g.in_per_group;
+    int const chunks = (cig + Config::chunk_ci - 1) / Config::chunk_ci;
+    std::int64_t const league = team.league_size();
+
+    std::int64_t tile = team.league_rank();
+    if (tile >= num_tiles)
+      return;
+    if (rank == 0)
+      for (int b = 0; b < S; ++b)
+      {
+        mbarrier_init(full + b, 1);                // thread 0's expect per phase
+        mbarrier_init(empty + b, Config::threads); // every thread's release per phase
+      }
+    team.team_barrier(); // the barriers are initialized before anyone waits on them
+
+    int issued = 0; // steps issued (thread 0's count; every thread keeps it, uniformly)
+    // Issues the next step, chunk c0 of tile t (thread 0), once its stage has been emptied.
+    auto issue_next = [&](GpuTeamTile const &t, int c0) {
+      int const b = issued % S;
+      if (rank == 0)
+      {
+        if (issued >= S)
+          mbarrier_wait(empty + b, unsigned((issued / S - 1) & 1));
+        issue_tma(t, scratch + b * Config::stage_floats, full + b, c0);
+      }
+      ++issued;
+    };
+    // Starts tile number `iteration` of this team: its record (thread 0 writes it before arming
+    // the barrier of the tile's first chunk, whose completion publishes it), and that chunk.
+    auto start_tile = [&](std::int64_t index, int iteration) {
+      GpuTeamTile const t = tile_at(index);
+      if (rank == 0)
+        records[iteration % Config::tile_records] = t;
+      issue_next(t, 0);
+    };
+
+    int step = 0; // the step computed next
+    int iteration = 0;
+    start_tile(tile, 0);
+    for (;;)
+    {
+      std::int64_t const next_tile = tile + league;
+      GpuTeamTile const *const record = records + iteration % Config::tile_records;
+      Mainloop mainloop(warp, lane, col_shift);
+      for (int chunk = 0; chunk < chunks; ++chunk)
+      {
+        if constexpr (S == 2)
+        {
+          // the step after this one streams in while this one is computed
+          if (chunk + 1 < chunks)
+            issue_next(*record, (chunk + 1) * Config::chunk_ci);
+          else if (next_tile < num_tiles)
+            start_tile(next_tile, iteration + 1);
+        }
+        else if (chunk > 0)
+          issue_next(*record, chunk * Config::chunk_ci);
+        int const b = step % S;
+        mbarrier_wait(full + b, unsigned((step / S) & 1)); // the chunk (and the tile's record) landed
+        float const *const stage = scratch + b * Config::stage_floats;
+        int const c0 = chunk * Config::chunk_ci;
+        int const nci = cig - c0 < Config::chunk_ci ? cig - c0 : Config::chunk_ci;
+        mainloop.compute(stage, stage + Config::weights_offset, nci);
+        mbarrier_arrive(empty + b); // this thread is done with the stage
+        ++step;
+      }
+      store_tile(*record, mainloop);
+      if (next_tile >= num_tiles)
+        break;
+      tile = next_tile;
+      ++iteration;
+      if constexpr (S == 1)
+        start_tile(tile, iteration);
+    }
+  }
+
+  // The cp.async pipeline (GPUs before sm_90, and shapes TMA cannot serve).
+  KOKKOS_FUNCTION void run_cp_async(Team const &team, float *const scratch) const
+  {
+    GpuTeamTile *const records = reinterpret_cast<GpuTeamTile *>(scratch + Config::tile_records_offset);
     int const rank = team.team_rank();
     int const warp = rank / 32, lane = rank % 32;
     int const cig = g.in_per_group;
@@ -180,48 +295,14 @@ struct GpuTiledKernel
     // Issues the copies of chunk c0 of tile t into stage `buf` (planned where the layout allows).
     auto issue = [&](GpuTeamTile const &t, Plan const &plan, int buf, int c0) {
       float *const stage = scratch + buf * Config::stage_floats;
-      if constexpr (Config::tma)
-      {
-        // One thread copies the patch (and the untransposed weights) as boxes; the launch
-        // selects TMA only where the plan covers any transposed weights.
-        if (rank == 0)
-        {
-          constexpr unsigned weight_bytes = Mainloop::transposed_weights
-                                                ? 0
-                                                : Config::weight_parts * Config::chunk_ci *
-                                                      Config::weight_part_pitch * sizeof(float);
-          mbarrier_expect_bytes(barriers + buf, Config::chunk_ci * Config::patch_size * sizeof(float) + weight_bytes);
-          // (the box's first column must be at a 16-byte boundary: iw_patch0, see col_shift)
-          tma_load_5d(stage, &x_map, barriers + buf, t.iw_patch0, t.ih_base, c0, t.group, t.n);
-          if constexpr (!Mainloop::transposed_weights)
-            for (int part = 0; part < Config::weight_parts; ++part)
-              tma_load_3d(stage + Config::weights_offset + part * Config::chunk_ci * Config::weight_part_pitch,
-                          &w_map, barriers + buf, (t.co0 + part * Config::weight_part_co) * Config::taps, c0,
-                          t.group);
-        }
-        if constexpr (Mainloop::transposed_weights)
-          plan.issue(stage, t.x, t.w, int(plane), int(w_ci_stride), c0, cig);
-      }
+      bool const vw = vector_weights && t.co_valid == Config::block_co;
+      if (vector_input && small_offsets && (Mainloop::transposed_weights || vw))
+        plan.issue(stage, t.x, t.w, int(plane), int(w_ci_stride), c0, cig);
       else
-      {
-        bool const vw = vector_weights && t.co_valid == Config::block_co;
-        if (vector_input && small_offsets && (Mainloop::transposed_weights || vw))
-          plan.issue(stage, t.x, t.w, int(plane), int(w_ci_stride), c0, cig);
-        else
-          stage_chunk_async<Config, Mainloop::transposed_weights>(stage, t, g, t.x, t.w, c0, vector_input, vw, warp,
-                                                                   lane, rank);
-      }
+        stage_chunk_async<Config, Mainloop::transposed_weights>(stage, t, g, t.x, t.w, c0, vector_input, vw, warp,
+                                                                 lane, rank);
     };
-    // Waits for this thread's view of stage `buf`: its TMA boxes, and cp.async copies of all
-    // but the newest `Pending` groups.
-    auto wait_stage = [&](int buf, auto pending) {
-      copy_async_wait<decltype(pending)::value>();
-      if constexpr (Config::tma)
-      {
-        mbarrier_wait(barriers + buf, (phases >> buf) & 1u);
-        phases ^= 1u << buf;
-      }
-    };
+
     // Starts tile `index`: its record into `slot`, its plan, and (two stages) its first chunk.
     auto start_tile = [&](std::int64_t index, int slot, Plan &plan, int buf) {
       GpuTeamTile const t = tile_at(index);
@@ -241,10 +322,6 @@ struct GpuTiledKernel
     int slot = 0; // the record of the current tile
     int buf = 0;  // the stage that holds the chunk computed next
     Plan plan;
-    if constexpr (Config::tma)
-      if (rank == 0)
-        for (int b = 0; b < Config::stages; ++b)
-          mbarrier_init(barriers + b, 1); // one arrival (thread 0's expect) per phase
     start_tile(tile, slot, plan, buf);
     team.team_barrier(); // the record is visible before chunk 1 is issued from it
     for (;;)
@@ -266,13 +343,13 @@ struct GpuTiledKernel
             start_tile(next_tile, slot ^ 1, plan, buf ^ 1); // the current tile has no copies left
           else
             copy_async_commit(); // an empty group keeps the count uniform
-          wait_stage(buf, std::integral_constant<int, 1>{}); // `chunk` has landed (for this thread)
+          copy_async_wait<1>(); // this thread's copies of `chunk` have landed
         }
         else
         {
           issue(records[slot], plan, 0, c0);
           copy_async_commit();
-          wait_stage(0, std::integral_constant<int, 0>{});
+          copy_async_wait<0>();
         }
         team.team_barrier(); // every thread's copies (and the tile record) have landed
         float const *const stage = scratch + buf * Config::stage_floats;
@@ -428,18 +505,38 @@ inline PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder()
   return encoder;
 }
 
+// The CUDA-core loop's weights packed per call as [input channel][tap][channel], channels
+// padded with zeros to whole blocks (so a TMA box of block_co channels x taps x a chunk of
+// input channels never reads past a channel row).
+struct PackTransposedWeights
+{
+  Input4<float, Kokkos::CudaSpace> weight; // [cin][cog][kh][kw]
+  float *packed;
+  int cog, cog_padded, taps, kw;
+  KOKKOS_FUNCTION void operator()(std::int64_t i) const
+  {
+    int const co = int(i % cog_padded);
+    std::int64_t const rest = i / cog_padded;
+    int const tap = int(rest % taps);
+    int const ci = int(rest / taps);
+    packed[i] = co < cog ? weight(ci, co, tap / kw, tap % kw) : 0.f;
+  }
+};
+
 // Encodes the TMA tensor maps of a launch with the TMA form of Config; false where TMA cannot
 // serve it (GPU before sm_90, rows not a multiple of 16 bytes, unaligned data, no encoder, a
-// build whose Kokkos does not pass functors as __grid_constant__ parameters) or where
-// KTCONV_DISABLE_TMA is set in the environment (to compare the two staging paths).
+// shape the encoder rejects, a build whose Kokkos does not pass functors as __grid_constant__
+// parameters) or where KTCONV_DISABLE_TMA is set in the environment (to compare the two
+// staging paths). Weights: for the tensor-core loop the tensor as stored; for the CUDA-core
+// loop `packed` (PackTransposedWeights, cog_padded channels per row).
 template <class Config, bool TransposedWeights>
 bool encode_tma_maps(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
-                     Input4<float, Kokkos::CudaSpace> weight, CUtensorMap &x_map, CUtensorMap &w_map)
+                     Input4<float, Kokkos::CudaSpace> weight, float const *packed, int cog_padded, CUtensorMap &x_map,
+                     CUtensorMap &w_map)
 {
 #if defined(KOKKOS_IMPL_CUDA_USE_GRID_CONSTANT)
-  static bool const disabled = std::getenv("KTCONV_DISABLE_TMA") != nullptr;
   auto const encode = tensor_map_encoder();
-  if (disabled || !encode || space.cuda_device_prop().major < 9 || g.w.in % 4 != 0 ||
+  if (!encode || space.cuda_device_prop().major < 9 || g.w.in % 4 != 0 ||
       reinterpret_cast<std::uintptr_t>(x.data()) % 16 != 0)
     return false;
   using u64 = cuuint64_t;
@@ -455,12 +552,21 @@ bool encode_tma_maps(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<fl
              CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS)
     return false;
-  std::int64_t const int_max = std::numeric_limits<int>::max();
   if constexpr (TransposedWeights)
-    // the CUDA-core loop's transposing weight copies stay cp.async, planned (int offsets)
-    return std::int64_t(g.in_per_group + Config::chunk_ci) * g.out_per_group * Config::taps < int_max;
+  {
+    // (channel, tap, input channel in group, group); boxes start at channel co0, a multiple
+    // of block_co, so at a 16-byte boundary as TMA requires of the innermost coordinate
+    u64 const row = u64(cog_padded) * sizeof(float);
+    u64 const w_dims[4] = {u64(cog_padded), u64(Config::taps), cig, u64(g.groups)};
+    u64 const w_strides[3] = {row, Config::taps * row, cig * Config::taps * row};
+    u32 const w_box[4] = {u32(Config::block_co), u32(Config::taps), u32(Config::chunk_ci), 1};
+    return encode(&w_map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 4, const_cast<float *>(packed), w_dims, w_strides, w_box,
+                  unit, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
+                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+  }
   else
   {
+    (void)packed, (void)cog_padded;
     // one input channel's weights of a group; boxes start at (co0 + part*weight_part_co)*taps,
     // a multiple of 4 floats (16 bytes) as TMA requires of the innermost coordinate
     u64 const row = cog * Config::taps;
@@ -475,13 +581,15 @@ bool encode_tma_maps(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<fl
                   CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
   }
 #else
-  (void)space, (void)g, (void)x, (void)weight, (void)x_map, (void)w_map;
+  (void)space, (void)g, (void)x, (void)weight, (void)packed, (void)cog_padded, (void)x_map, (void)w_map;
   return false;
 #endif
 }
 
 // Launches the main loop family Mainloop<Config> with TMA staging where the shape and device
-// allow, else with cp.async staging.
+// allow, else with cp.async staging. The CUDA-core loop's TMA form reads weights packed per
+// call into a buffer from the stream-ordered allocator (cudaMallocAsync/cudaFreeAsync on the
+// execution space's stream: no device synchronization, the launch stays asynchronous).
 template <template <class> class Mainloop, int Kernel, int Stride, int PadPhase, class Epilogue>
 void launch_gpu_tiled_with(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
                            Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
@@ -489,13 +597,38 @@ void launch_gpu_tiled_with(Kokkos::Cuda const &space, ConvGeometry const &g, Inp
 {
   using TmaConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, true>;
   using CopyConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, false>;
+  constexpr bool transposed = Mainloop<TmaConfig>::transposed_weights;
+  static bool const disabled = std::getenv("KTCONV_DISABLE_TMA") != nullptr;
+  bool tma = !disabled && space.cuda_device_prop().major >= 9;
   CUtensorMap x_map{}, w_map{};
-  if (encode_tma_maps<TmaConfig, Mainloop<TmaConfig>::transposed_weights>(space, g, x, weight, x_map, w_map))
+  float *packed = nullptr;
+  int const cog_padded = (g.out_per_group + TmaConfig::block_co - 1) / TmaConfig::block_co * TmaConfig::block_co;
+  if (tma && transposed)
+  {
+    std::int64_t const n = std::int64_t(g.in_channels) * TmaConfig::taps * cog_padded;
+    void *p = nullptr;
+    if (cudaMallocAsync(&p, std::size_t(n) * sizeof(float), space.cuda_stream()) == cudaSuccess)
+    {
+      packed = static_cast<float *>(p);
+      Kokkos::parallel_for("ktconv::pack_weights",
+                           Kokkos::RangePolicy<Kokkos::Cuda, Kokkos::IndexType<std::int64_t>>(space, 0, n),
+                           PackTransposedWeights{weight, packed, g.out_per_group, cog_padded, TmaConfig::taps,
+                                                 TmaConfig::kernel});
+    }
+    else
+    {
+      (void)cudaGetLastError(); // clear the failed allocation; stage with cp.async instead
+      tma = false;
+    }
+  }
+  if (tma && encode_tma_maps<TmaConfig, transposed>(space, g, x, weight, packed, cog_padded, x_map, w_map))
     launch_gpu_tiled_kernel<TmaConfig, Mainloop<TmaConfig>>(space, g, x, weight, conv_bias, y, epilogue, &x_map,
                                                             &w_map);
   else
     launch_gpu_tiled_kernel<CopyConfig, Mainloop<CopyConfig>>(space, g, x, weight, conv_bias, y, epilogue, nullptr,
                                                               nullptr);
+  if (packed && cudaFreeAsync(packed, space.cuda_stream()) != cudaSuccess) // after the kernel, in stream order
+    throw std::runtime_error("ktconv: cudaFreeAsync of the packed weights failed");
 }
 
 template <class Config>
