@@ -78,8 +78,8 @@ TEST(Epilogue, NoEpilogueIsIdentity)
 TEST(Epilogue, DeviceFormMatchesModel)
 {
   float const inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  float const params[][3] = {{0.f, 1.f, 2.f},   {0.f, 1.f, 3.f},    {0.f, 1.f, 0.5f},  {-1.f, 2.f, 1.5f},
-                             {0.f, 1.f, 0.f},   {0.f, 1.f, -2.f},   {0.5f, 1.f, 4.f},  {0.25f, 0.5f, 2.f},
+  float const params[][3] = {{0.f, 1.f, 2.f},    {0.f, 1.f, 3.f},  {0.f, 1.f, 0.5f},  {-1.f, 2.f, 1.5f},
+                             {0.f, 1.f, 0.f},    {0.f, 1.f, -2.f}, {0.5f, 1.f, 4.f},  {0.25f, 0.5f, 2.f},
                              {0.f, 1.f, 1e-30f}, {-inf, inf, 2.f}, {1.f, 2.f, 0.25f}, {0.f, 1.f, inf}};
   std::vector<float> values = {nan, inf, -inf, 0.f, -0.f, 1.f, -1.f, 0.5f, 2.f, 3e38f, -3e38f, 1e-40f};
   for (int i = -300; i <= 300; ++i)

@@ -95,19 +95,29 @@ TEST(RandomConfigurations, Double)
   random_cases<double>(40, 2);
 }
 
+namespace
+{
+// The seed workload's convolution (k3 s2 p1 op1) with the given channel counts.
+ConvTranspose2dParams seed_like_params(int in_channels, int out_channels)
+{
+  ConvTranspose2dParams p;
+  p.in_channels = in_channels;
+  p.out_channels = out_channels;
+  p.kernel_size = 3;
+  p.stride = 2;
+  p.padding = 1;
+  p.output_padding = 1;
+  return p;
+}
+} // namespace
+
 // The seed workload's shape, at a small batch and image, through every algorithm and math
 // mode: once with a width that is a multiple of 4 and all channel blocks full (the GPU kernel's
 // 16-byte staging paths), once with an odd width (its 4-byte paths).
 TEST(RandomConfigurations, SeedShapeSmall)
 {
   std::mt19937_64 rng(test_seed() + 1);
-  ConvTranspose2dParams p;
-  p.in_channels = 64;
-  p.out_channels = 64;
-  p.kernel_size = 3;
-  p.stride = 2;
-  p.padding = 1;
-  p.output_padding = 1;
+  ConvTranspose2dParams const p = seed_like_params(64, 64);
   for (std::int64_t w : {36, 19})
   {
     Problem pr = random_problem(rng, p, 2, 9, w, true);
@@ -139,13 +149,7 @@ TEST(RandomConfigurations, SeedShapeSmall)
 TEST(RandomConfigurations, ManyTilesPerTeam)
 {
   std::mt19937_64 rng(test_seed() + 4);
-  ConvTranspose2dParams p;
-  p.in_channels = 20;
-  p.out_channels = 40;
-  p.kernel_size = 3;
-  p.stride = 2;
-  p.padding = 1;
-  p.output_padding = 1;
+  ConvTranspose2dParams const p = seed_like_params(20, 40);
   for (std::int64_t w : {100, 99})
   {
     Problem pr = random_problem(rng, p, 6, 64, w, w == 100);
@@ -158,8 +162,8 @@ TEST(RandomConfigurations, ManyTilesPerTeam)
         o.math = m;
         double const unit = m == MathMode::tf32 ? 0x1p-10 : m == MathMode::tf32x3 ? 0x1p-20 : 0;
         auto cmp = compare<float>(run_ktconv<float>(space, pr, o), ref, 2, unit);
-        EXPECT_TRUE(cmp.ok) << Space::name() << " " << to_string(m) << " w " << w << ": " << cmp.bad
-                            << " bad, first " << cmp.first_bad;
+        EXPECT_TRUE(cmp.ok) << Space::name() << " " << to_string(m) << " w " << w << ": " << cmp.bad << " bad, first "
+                            << cmp.first_bad;
       }
     });
   }

@@ -124,10 +124,20 @@ struct BiasClampScaleDeviceEpilogue
   };
   KOKKOS_FORCEINLINE_FUNCTION ChannelOp for_channel(int channel) const
   {
-    return ChannelOp{has_bias ? bias(channel) : T(-0.0), lower, upper, scale, inverse_scale, exact_inverse,
-                     merged_clamp, merged_lower, merged_upper};
+    return ChannelOp{has_bias ? bias(channel) : T(-0.0),
+                     lower,
+                     upper,
+                     scale,
+                     inverse_scale,
+                     exact_inverse,
+                     merged_clamp,
+                     merged_lower,
+                     merged_upper};
   }
-  KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const { return for_channel(channel)(value); }
+  KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const
+  {
+    return for_channel(channel)(value);
+  }
 };
 
 template <class T, class MemorySpace>

@@ -37,17 +37,7 @@ struct SimtMainloop
   KOKKOS_FORCEINLINE_FUNCTION SimtMainloop(int warp_, int lane, int col_shift_)
       : warp(warp_), lr(lane / 8), lc(lane % 8), col_shift(col_shift_)
   {
-    KTCONV_UNROLL
-    for (int a = 0; a < S; ++a)
-      KTCONV_UNROLL
-      for (int b = 0; b < S; ++b)
-        KTCONV_UNROLL
-        for (int i = 0; i < QH; ++i)
-          KTCONV_UNROLL
-          for (int j = 0; j < QW; ++j)
-            KTCONV_UNROLL
-            for (int c = 0; c < CO; ++c)
-              acc[a][b][i][j][c] = 0.f;
+    zero_accumulators(*this);
   }
 
   // The patch's rows start at a 16-byte boundary `col_shift` columns before the tile's first
@@ -111,13 +101,11 @@ struct SimtMainloop
   static constexpr int row_width = S * QW;
   // tile-local output channel of slot s
   KOKKOS_FORCEINLINE_FUNCTION int channel(int s) const { return warp * CO + s; }
-  // Calls f(float (&)[values_per_channel]) on all of slot s's values, which it may change.
+  // Calls f(float &) on each of slot s's accumulators (transform_slot batches them).
   static constexpr int values_per_channel = S * S * QH * QW;
   template <class F>
-  KOKKOS_FORCEINLINE_FUNCTION void transform(int s, F &&f)
+  KOKKOS_FORCEINLINE_FUNCTION void for_each_value(int s, F &&f)
   {
-    float v[values_per_channel];
-    int n = 0;
     KTCONV_UNROLL
     for (int a = 0; a < S; ++a)
       KTCONV_UNROLL
@@ -126,18 +114,7 @@ struct SimtMainloop
         for (int i = 0; i < QH; ++i)
           KTCONV_UNROLL
           for (int j = 0; j < QW; ++j)
-            v[n++] = acc[a][b][i][j][s];
-    f(v);
-    n = 0;
-    KTCONV_UNROLL
-    for (int a = 0; a < S; ++a)
-      KTCONV_UNROLL
-      for (int b = 0; b < S; ++b)
-        KTCONV_UNROLL
-        for (int i = 0; i < QH; ++i)
-          KTCONV_UNROLL
-          for (int j = 0; j < QW; ++j)
-            acc[a][b][i][j][s] = v[n++];
+            f(acc[a][b][i][j][s]);
   }
   // Calls f(tile row, tile column, float (&)[row_width]) for each run of slot s's outputs.
   template <class F>

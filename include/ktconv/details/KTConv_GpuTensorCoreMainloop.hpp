@@ -54,17 +54,7 @@ struct TensorCoreMainloop
   KOKKOS_FORCEINLINE_FUNCTION TensorCoreMainloop(int warp_, int lane, int col_shift_)
       : warp(warp_), gid(lane / 4), tig(lane % 4), col_shift(col_shift_)
   {
-    KTCONV_UNROLL
-    for (int a = 0; a < S; ++a)
-      KTCONV_UNROLL
-      for (int b = 0; b < S; ++b)
-        KTCONV_UNROLL
-        for (int m = 0; m < MT; ++m)
-          KTCONV_UNROLL
-          for (int nt = 0; nt < NT; ++nt)
-            KTCONV_UNROLL
-            for (int e = 0; e < 4; ++e)
-              acc[a][b][m][nt][e] = 0.f;
+    zero_accumulators(*this);
   }
 
   // pixel index (within the tile, row-major over tile_qh x tile_qw) of m-tile m, row r
@@ -158,13 +148,11 @@ struct TensorCoreMainloop
   static constexpr int channels_per_thread = 2 * NT;
   static constexpr int row_width = S;
   KOKKOS_FORCEINLINE_FUNCTION int channel(int s) const { return 16 * (warp / 4) + 8 * (s / 2) + 2 * tig + s % 2; }
-  // Calls f(float (&)[values_per_channel]) on all of slot s's values, which it may change.
+  // Calls f(float &) on each of slot s's accumulators (transform_slot batches them).
   static constexpr int values_per_channel = S * S * MT * 2;
   template <class F>
-  KOKKOS_FORCEINLINE_FUNCTION void transform(int s, F &&f)
+  KOKKOS_FORCEINLINE_FUNCTION void for_each_value(int s, F &&f)
   {
-    float v[values_per_channel];
-    int n = 0;
     KTCONV_UNROLL
     for (int a = 0; a < S; ++a)
       KTCONV_UNROLL
@@ -173,18 +161,7 @@ struct TensorCoreMainloop
         for (int m = 0; m < MT; ++m)
           KTCONV_UNROLL
           for (int half = 0; half < 2; ++half)
-            v[n++] = acc[a][b][m][s / 2][2 * half + s % 2];
-    f(v);
-    n = 0;
-    KTCONV_UNROLL
-    for (int a = 0; a < S; ++a)
-      KTCONV_UNROLL
-      for (int b = 0; b < S; ++b)
-        KTCONV_UNROLL
-        for (int m = 0; m < MT; ++m)
-          KTCONV_UNROLL
-          for (int half = 0; half < 2; ++half)
-            acc[a][b][m][s / 2][2 * half + s % 2] = v[n++];
+            f(acc[a][b][m][s / 2][2 * half + s % 2]);
   }
   // Calls f(tile row, tile column, float (&)[row_width]) for each run of slot s's outputs.
   template <class F>

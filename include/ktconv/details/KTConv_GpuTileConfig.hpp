@@ -332,6 +332,29 @@ KOKKOS_FORCEINLINE_FUNCTION void for_each_phase_tap(F &&f)
   }(std::make_integer_sequence<int, Config::taps>{});
 }
 
+// Sets every accumulator of a main loop to zero (its channel slots cover all of them).
+template <class Mainloop>
+KOKKOS_FORCEINLINE_FUNCTION void zero_accumulators(Mainloop &mainloop)
+{
+  KTCONV_UNROLL
+  for (int s = 0; s < Mainloop::channels_per_thread; ++s)
+    mainloop.for_each_value(s, [](float &a) { a = 0.f; });
+}
+
+// Calls f(float (&)[values_per_channel]) on the accumulators of a main loop's channel slot s,
+// gathered into one array, and writes back what f leaves there: the epilogue transforms a
+// channel's values as one batch.
+template <class Mainloop, class F>
+KOKKOS_FORCEINLINE_FUNCTION void transform_slot(Mainloop &mainloop, int s, F &&f)
+{
+  float v[Mainloop::values_per_channel];
+  int n = 0;
+  mainloop.for_each_value(s, [&](float &a) { v[n++] = a; });
+  f(v);
+  n = 0;
+  mainloop.for_each_value(s, [&](float &a) { a = v[n++]; });
+}
+
 // One tile of work: a team decodes it from the tile's index (teams loop over tiles).
 struct alignas(16) GpuTeamTile
 {

@@ -395,7 +395,7 @@ struct GpuTiledKernel
       // conv bias first, then the epilogue: PyTorch's order (conv(x) + b, then the tail);
       // x + (-0.0) == x for every x, so a missing bias adds -0.0 (no branch)
       float const cbias = g.has_conv_bias ? conv_bias(co) : -0.0f;
-      mainloop.transform(s, [&](auto &v) {
+      transform_slot(mainloop, s, [&](auto &v) {
         KTCONV_UNROLL
         for (int e = 0; e < Mainloop::values_per_channel; ++e)
           v[e] += cbias;
