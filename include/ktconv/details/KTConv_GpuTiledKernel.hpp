@@ -590,12 +590,12 @@ bool encode_tma_maps(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<fl
 // allow, else with cp.async staging. The CUDA-core loop's TMA form reads weights packed per
 // call into a buffer from the stream-ordered allocator (cudaMallocAsync/cudaFreeAsync on the
 // execution space's stream: no device synchronization, the launch stays asynchronous).
-template <template <class> class Mainloop, int Kernel, int Stride, int PadPhase, class Epilogue>
+template <template <class> class Mainloop, bool TensorCores, int Kernel, int Stride, int PadPhase, class Epilogue>
 void launch_gpu_tiled_with(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
                            Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
                            Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue)
 {
-  using TmaConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, true>;
+  using TmaConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, true, TensorCores>;
   using CopyConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, false>;
   constexpr bool transposed = Mainloop<TmaConfig>::transposed_weights;
   static bool const disabled = std::getenv("KTCONV_DISABLE_TMA") != nullptr;
@@ -644,13 +644,15 @@ void launch_gpu_tiled(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<f
   switch (math)
   {
   case MathMode::tf32:
-    launch_gpu_tiled_with<Tf32Mainloop, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y, epilogue);
+    launch_gpu_tiled_with<Tf32Mainloop, true, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y, epilogue);
     break;
   case MathMode::tf32x3:
-    launch_gpu_tiled_with<Tf32x3Mainloop, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y, epilogue);
+    launch_gpu_tiled_with<Tf32x3Mainloop, true, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y,
+                                                                          epilogue);
     break;
   default:
-    launch_gpu_tiled_with<SimtMainloop, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y, epilogue);
+    launch_gpu_tiled_with<SimtMainloop, false, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y,
+                                                                         epilogue);
     break;
   }
 }
