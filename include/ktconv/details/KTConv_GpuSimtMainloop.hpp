@@ -29,7 +29,15 @@ struct SimtMainloop
   static constexpr int CO = 4, QW = 4, QH = Config::tile_qh / 4;
   static constexpr int window_h = QH + OFF + Config::extra_h, window_w = QW + OFF + Config::extra_w;
   static constexpr bool transposed_weights = true;
-  static_assert(Config::block_co == Config::warps * CO && Config::tile_qw == 8 * QW, "warp layout");
+  // TMA configurations use weights packed per channel block as [ci][tap][block channel] (a
+  // warp's float4, its 4 channels, is a broadcast); cp.async ones the transposed staging layout.
+  static constexpr int pack_ci = 1, pack_parts = 1, pack_unit_floats = Config::taps * Config::block_co;
+  KOKKOS_FUNCTION static constexpr PackedWeightSource packed_source(int e)
+  {
+    return {0, e % Config::block_co, e / Config::block_co, 0};
+  }
+  static constexpr int w_tap_stride = Config::tma ? Config::block_co : Config::tap_pitch;
+  static constexpr int w_ci_stride = Config::tma ? pack_unit_floats : Config::weights_per_ci;
 
   float acc[S][S][QH][QW][CO];
   int warp, lr, lc, col_shift;
@@ -77,10 +85,11 @@ struct SimtMainloop
           win[i][4 * h + 2] = v.z;
           win[i][4 * h + 3] = v.w;
         }
-      float const *wp = w + ci * Config::transposed_ci_stride + warp * CO;
+      float const *wp = w + ci * w_ci_stride + warp * CO;
       for_each_phase_tap<Config>([&](auto index) {
         constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[decltype(index)::value];
-        float4 const wv = *reinterpret_cast<float4 const *>(wp + (tap.kh * K + tap.kw) * Config::transposed_tap_stride);
+        float const *const wt = wp + (tap.kh * K + tap.kw) * w_tap_stride;
+        float4 const wv = Config::weights_in_global ? load_weights4(wt) : *reinterpret_cast<float4 const *>(wt);
         float const wc[4] = {wv.x, wv.y, wv.z, wv.w};
         KTCONV_UNROLL
         for (int i = 0; i < QH; ++i)

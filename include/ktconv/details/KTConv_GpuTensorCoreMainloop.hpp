@@ -45,8 +45,22 @@ struct TensorCoreMainloop
   static constexpr int pixels_per_warp = Config::tile_qh * Config::tile_qw / 4;
   static constexpr int MT = pixels_per_warp / 16, NT = 2;
   static constexpr bool transposed_weights = false;
-  static_assert(Config::block_co == 32 && Config::warps == 8 && Config::tile_qw % 16 == 0 && pixels_per_warp % 16 == 0,
-                "warp layout");
+  // TMA configurations read B packed per channel block in units of 8 input channels as
+  // [tap][warp's channel half][part][lane][4]: per tap a thread loads its whole B fragment for
+  // both n-tiles, {b[0][0], b[0][1], b[1][0], b[1][1]}, as one float4 (a warp reads 512
+  // contiguous bytes: conflict-free from scratch, coalesced from global memory). Where B is
+  // read from global memory, 3xTF32 packs it split (part 0: tf32 big, part 1: small), so the
+  // loop does not split B; staged in scratch there is no room for that, and it splits B itself.
+  static constexpr int pack_ci = 8, pack_parts = Split == 3 && Config::weights_in_global ? 2 : 1;
+  static constexpr bool split_b = Split == 3 && pack_parts == 1;
+  static constexpr int pack_unit_floats = Config::taps * 2 * pack_parts * 32 * 4;
+  KOKKOS_FUNCTION static constexpr PackedWeightSource packed_source(int e)
+  {
+    int const j = e % 4, lane = (e / 4) % 32, part = (e / 128) % pack_parts, half = (e / (128 * pack_parts)) % 2;
+    int const tap = e / (256 * pack_parts);
+    int const gid_ = lane / 4, tig_ = lane % 4, nt = j / 2, k = j % 2;
+    return {tig_ + 4 * k, 16 * half + 8 * nt + gid_, tap, part};
+  }
 
   float acc[S][S][MT][NT][4];
   int warp, gid, tig, col_shift;
@@ -66,10 +80,13 @@ struct TensorCoreMainloop
     for (int c8 = 0; c8 < nci; c8 += 8) // nci is a multiple of 8 or the tail is zero-filled
     {
       float const *pa = patch + (c8 + tig) * Config::patch_size + col_shift;
-      float const *pb[NT]; // this thread's B column (channel n_base + nt*8 + gid), tap 0
-      KTCONV_UNROLL
-      for (int nt = 0; nt < NT; ++nt)
-        pb[nt] = w + Config::weight_index(c8 + tig, n_base + nt * 8 + gid, 0);
+      [[maybe_unused]] float const *pb[NT]; // cp.async: this thread's B column (channel n_base + nt*8 + gid), tap 0
+      if constexpr (!Config::tma)
+        KTCONV_UNROLL
+        for (int nt = 0; nt < NT; ++nt)
+          pb[nt] = w + Config::weight_index(c8 + tig, n_base + nt * 8 + gid, 0);
+      // TMA: this thread's packed B fragments of the unit, tap 0 (in scratch or global memory)
+      [[maybe_unused]] float const *const pg = w + (c8 / pack_ci) * pack_unit_floats + (warp / 4) * (pack_parts * 128) + 4 * (4 * gid + tig);
       // Taps come grouped by input window (dh, dw): several taps (of different block
       // positions) read the same window, so its A fragments are loaded once for all of them.
       unsigned ab[MT][4];
@@ -102,29 +119,57 @@ struct TensorCoreMainloop
           }
         }
         // B (k = channel c8 + tig (+4), n = n_base + nt*8 + gid) for this tap
-        float bf[NT][2];
-        KTCONV_UNROLL
-        for (int nt = 0; nt < NT; ++nt)
-        {
-          float const *b = pb[nt] + (kh * K + kw);
-          bf[nt][0] = b[0];
-          bf[nt][1] = b[4 * Config::weight_ci_stride];
-        }
         unsigned bb[NT][2];
         [[maybe_unused]] unsigned bs[NT][2];
-        KTCONV_UNROLL
-        for (int nt = 0; nt < NT; ++nt)
+        if constexpr (Config::tma)
+        {
+          float const *const b = pg + (kh * K + kw) * (2 * pack_parts * 128);
+          float4 const big = Config::weights_in_global ? load_weights4(b) : *reinterpret_cast<float4 const *>(b);
+          float const bv[NT][2] = {{big.x, big.y}, {big.z, big.w}};
           KTCONV_UNROLL
-          for (int e = 0; e < 2; ++e)
-          {
-            if constexpr (Split == 3)
+          for (int nt = 0; nt < NT; ++nt)
+            KTCONV_UNROLL
+            for (int e = 0; e < 2; ++e)
             {
-              bb[nt][e] = tf32_bits(bf[nt][e]);
-              bs[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e] - Kokkos::bit_cast<float>(bb[nt][e]));
+              if constexpr (split_b)
+              {
+                bb[nt][e] = tf32_bits(bv[nt][e]);
+                bs[nt][e] = Kokkos::bit_cast<unsigned>(bv[nt][e] - Kokkos::bit_cast<float>(bb[nt][e]));
+              }
+              else
+                bb[nt][e] = Kokkos::bit_cast<unsigned>(bv[nt][e]);
             }
-            else
-              bb[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e]);
+          if constexpr (pack_parts == 2)
+          {
+            float4 const small = load_weights4(b + 128);
+            bs[0][0] = Kokkos::bit_cast<unsigned>(small.x), bs[0][1] = Kokkos::bit_cast<unsigned>(small.y);
+            bs[1][0] = Kokkos::bit_cast<unsigned>(small.z), bs[1][1] = Kokkos::bit_cast<unsigned>(small.w);
           }
+        }
+        else
+        {
+          float bf[NT][2];
+          KTCONV_UNROLL
+          for (int nt = 0; nt < NT; ++nt)
+          {
+            float const *b = pb[nt] + (kh * K + kw);
+            bf[nt][0] = b[0];
+            bf[nt][1] = b[4 * Config::weight_ci_stride];
+          }
+          KTCONV_UNROLL
+          for (int nt = 0; nt < NT; ++nt)
+            KTCONV_UNROLL
+            for (int e = 0; e < 2; ++e)
+            {
+              if constexpr (Split == 3)
+              {
+                bb[nt][e] = tf32_bits(bf[nt][e]);
+                bs[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e] - Kokkos::bit_cast<float>(bb[nt][e]));
+              }
+              else
+                bb[nt][e] = Kokkos::bit_cast<unsigned>(bf[nt][e]);
+            }
+        }
         KTCONV_UNROLL
         for (int m = 0; m < MT; ++m)
           KTCONV_UNROLL

@@ -56,6 +56,22 @@ KOKKOS_FORCEINLINE_FUNCTION void copy_async_wait()
   KOKKOS_IF_ON_DEVICE((asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending));))
 }
 
+// A float4 of weights packed in global memory (16-byte aligned), through the read-only path:
+// the packed weights are written by an earlier kernel on the stream and only read here.
+KOKKOS_FORCEINLINE_FUNCTION float4 load_weights4(float const *p)
+{
+  KOKKOS_IF_ON_DEVICE((return __ldg(reinterpret_cast<float4 const *>(p));))
+  KOKKOS_IF_ON_HOST((return *reinterpret_cast<float4 const *>(p);))
+}
+
+// Where element e of a main loop's packed weight unit (the weights of pack_ci input channels
+// for one channel block) comes from: input channel ci of the unit, channel co of the block,
+// tap, and part (0: the value, or its TF32 "big" part; 1: the rest, "small", for 3xTF32).
+struct PackedWeightSource
+{
+  int ci, co, tap, part;
+};
+
 // Tensor Memory Accelerator (sm_90+): a box of a tensor map copied to shared memory, its
 // completion counted in bytes on an mbarrier. Compiled as traps for older architectures,
 // where the launch never selects the TMA kernels.
@@ -141,6 +157,20 @@ KOKKOS_FORCEINLINE_FUNCTION void tma_load_4d(float *dst, void const *map, std::u
   KOKKOS_IF_ON_DEVICE((__trap();))
 #endif
 }
+// `bytes` (a multiple of 16; both addresses 16-byte aligned) copied contiguously to shared
+// memory by the TMA unit, completing on an mbarrier like the boxes.
+KOKKOS_FORCEINLINE_FUNCTION void bulk_load(float *dst, float const *src, unsigned bytes, std::uint64_t *bar)
+{
+#if defined(KTCONV_DEVICE_HAS_TMA)
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(
+                   shared_address(dst)),
+               "l"(src), "r"(bytes), "r"(shared_address(bar))
+               : "memory");
+#else
+  (void)dst, (void)src, (void)bytes, (void)bar;
+  KOKKOS_IF_ON_DEVICE((__trap();))
+#endif
+}
 KOKKOS_FORCEINLINE_FUNCTION void tma_load_3d(float *dst, void const *map, std::uint64_t *bar, int c0, int c1, int c2)
 {
 #if defined(KTCONV_DEVICE_HAS_TMA)
@@ -167,14 +197,14 @@ KOKKOS_FORCEINLINE_FUNCTION void tma_load_3d(float *dst, void const *map, std::u
 // patch row u + c_v - j + max_offset.
 //
 // Tma selects how chunks are staged: false, cp.async by every thread (patch rows start at a
-// 16-byte boundary, `col_shift` columns before the tile); true (sm_90+), the Tensor Memory
-// Accelerator: one thread copies the chunk's input patch (and, for the tensor-core loop, its
-// weights) as boxes of a tensor map, zero-filled outside the image, into dense boxes whose
-// per-channel size keeps the tensor-core fragment loads conflict-free.
-// ConflictFreeBox (TMA only): add rows to the box for the tensor-core loop's fragment loads; the
-// CUDA-core loop reads rows as float4 and gains nothing from them (measured on the H100: without
-// the extra row ieee is 2-3% faster, tf32 3% slower).
-template <int Kernel, int Stride, int PadPhaseH, int PadPhaseW, bool Tma = false, bool ConflictFreeBox = true>
+// 16-byte boundary, `col_shift` columns before the tile); true (sm_90+), one thread issues the
+// chunk's input patch as a box of a tensor map (the Tensor Memory Accelerator, zero-filled
+// outside the image) and its weights, pre-packed per call by the main loop, as one bulk copy.
+// TensorCores: the tile is for the tensor-core loop, whose fragment loads want the TMA box's
+// per-channel size conflict-free (extra rows); the CUDA-core loop reads rows as float4 and gains
+// nothing from them (measured on the H100: without the extra row ieee is 2-3% faster, tf32 3%
+// slower).
+template <int Kernel, int Stride, int PadPhaseH, int PadPhaseW, bool Tma = false, bool TensorCores = true>
 struct GpuTileConfig
 {
   static constexpr int kernel = Kernel;
@@ -201,7 +231,7 @@ struct GpuTileConfig
   // bytes at a time; a TMA box must start at a 16-byte boundary of the row), so `col_shift` in
   // [0, 4) columns of slack precede the tile's first column. cp.async: channels padded to
   // 8 mod 32; TMA (dense boxes): for the tensor-core loop, rows added to the box until its size
-  // is conflict-free (ConflictFreeBox).
+  // is conflict-free.
   static constexpr int patch_pitch = (patch_w + 3 + 3) / 4 * 4;
   static constexpr int tma_box_rows()
   {
@@ -210,69 +240,72 @@ struct GpuTileConfig
         return h;
     return patch_h;
   }
-  static constexpr int patch_rows = Tma && ConflictFreeBox ? tma_box_rows() : patch_h;
+  static constexpr int patch_rows = Tma && TensorCores ? tma_box_rows() : patch_h;
   static constexpr int patch_size = Tma ? patch_rows * patch_pitch : pad_to_8_mod_32(patch_h * patch_pitch);
   static constexpr int taps = Kernel * Kernel;
-  // Weights in scratch: transposed [ci][tap][channel] (tap_pitch apart: spreads the transposing
-  // copies over banks) for the CUDA-core loop, or as in global memory [ci][channel][tap] for the
-  // tensor-core loop; with TMA the latter in parts of weight_part_co channels (a box is at most
-  // 256 elements wide): [part][ci][weight_part_pitch], each part's row padded to be
-  // conflict-free.
-  static constexpr int tap_pitch = block_co + 4;
-  static constexpr int weights_per_ci_transposed = pad_to_8_mod_32(taps * tap_pitch);
-  static constexpr int weights_per_ci_plain = pad_to_8_mod_32(taps * block_co);
-  static constexpr int weights_per_ci = weights_per_ci_transposed; // room for any layout
-  static constexpr int weight_part_co = 16 * taps + 8 <= 256 ? 16 : 8;
-  static constexpr int pad_to_conflict_free(int n)
-  {
-    int m = (n + 3) / 4 * 4; // rows of a box are whole 16-byte units
-    while (!conflict_free(m))
-      m += 4;
-    return m;
-  }
-  static constexpr int weight_part_pitch = pad_to_conflict_free(weight_part_co * taps);
-  static constexpr int weight_parts = block_co / weight_part_co;
-  static_assert(weight_parts * weight_part_pitch <= weights_per_ci && weight_part_pitch <= 256, "weight parts");
   // Kokkos launches a CUDA team with at most sharedMemPerBlock (48 KB) of shared memory, of
   // which it keeps 8*(team size + 2) bytes, so tiles are sized for 46800 bytes of scratch.
-  // Two stages of input channels are in flight (double buffering). The epilogue needs no
-  // scratch: it stores from the accumulators. Regions start at 128-byte boundaries (TMA).
+  // The epilogue needs no scratch: it stores from the accumulators. Regions start at 128-byte
+  // boundaries (TMA).
   static constexpr int align32(int n) { return (n + 31) / 32 * 32; }
   static constexpr int scratch_limit_floats = (46800 - 128) / 4;
+  // After the stages: the records of the team's recent tiles (GpuTeamTile, 64 bytes each), which
+  // the epilogue reads from scratch rather than keeping them in registers (a ring: warps may be
+  // up to a tile apart, and the producer writes a record as it issues the tile's first chunk),
+  // then a "full" and an "empty" mbarrier per stage (TMA pipeline).
+  static constexpr int tail_floats(int stages) { return (stages + 2 < 4 ? 4 : stages + 2) * 16 + 4 * stages; }
+  static constexpr bool fits(int stages, int stage_floats) { return stages * stage_floats + tail_floats(stages) <= scratch_limit_floats; }
+  // Weights. cp.async stages them in scratch: transposed [ci][tap][channel] (tap_pitch apart:
+  // spreads the transposing copies over banks) for the CUDA-core loop, or as in global memory
+  // [ci][channel][tap] for the tensor-core loop. TMA configurations use weights packed per call
+  // by the main loop in the order its threads read them (taps*block_co floats per input
+  // channel, whole float4 per thread): bulk-copied into each stage beside the patch, or, where
+  // that leaves room for a single stage only and reading them from global memory (through L1:
+  // a team's channel block is the same for all its tiles) gives two or more, read from there
+  // by the tensor-core loop (k4 s2, batch 32, TF32 on the H100: 1.65 -> 0.56 ms; on the seed
+  // shape that way was 2% (TF32) and 5% (3xTF32) slower than staging them, the CUDA-core loop
+  // 20% slower).
+  static constexpr int tap_pitch = block_co + 4;
+  static constexpr int weights_per_ci_transposed = pad_to_8_mod_32(taps * tap_pitch);
+  static constexpr int packed_per_ci = taps * block_co;
+  static constexpr int tma_stages(int stage_floats, int max_stages)
+  {
+    int s = max_stages;
+    while (s > 1 && !fits(s, stage_floats))
+      --s;
+    return s;
+  }
+  static constexpr int tma_chunk = 8;
+  static constexpr int stages_weights_staged = tma_stages(align32(tma_chunk * patch_size) + align32(tma_chunk * packed_per_ci), 2);
+  static constexpr int max_tma_stages_global = 4;
+  static constexpr int stages_weights_global = tma_stages(align32(tma_chunk * patch_size), max_tma_stages_global);
+  static constexpr bool weights_in_global = Tma && TensorCores && stages_weights_staged == 1 && stages_weights_global >= 2;
+  static constexpr int weights_per_ci = !Tma ? weights_per_ci_transposed : (weights_in_global ? 0 : packed_per_ci);
   static constexpr int stage_size(int ci) { return align32(ci * patch_size) + align32(ci * weights_per_ci); }
-  static constexpr int tile_records = 4;
-  static constexpr int tail_floats = tile_records * 16 + 8; // tile records; 2 barriers per stage (<= 2 stages)
-  static constexpr int stages = 2 * stage_size(8) + tail_floats <= scratch_limit_floats ? 2 : 1; // chunks of >= 8
-  static constexpr int chunk_ci = stages * stage_size(16) + tail_floats <= scratch_limit_floats ? 16 : 8;
+  // cp.async: two stages if chunks of at least 8 fit, else one; chunks of 16 where such stages fit.
+  static constexpr int stages = Tma ? (weights_in_global ? stages_weights_global : stages_weights_staged)
+                                    : (fits(2, stage_size(8)) ? 2 : 1);
+  static constexpr int chunk_ci = Tma ? tma_chunk : (fits(stages, stage_size(16)) ? 16 : 8);
   static constexpr int stage_floats = stage_size(chunk_ci);
   static constexpr int weights_offset = align32(chunk_ci * patch_size); // within a stage
-  // After the stages: the records of the team's recent tiles (GpuTeamTile, 64 bytes each), which
-  // the epilogue reads from scratch rather than keeping them in registers (cp.async: current and
-  // next; TMA: a ring of 4, since warps may be a tile apart); then the TMA pipeline's "full" and
-  // "empty" mbarriers of each stage.
+  static constexpr int tile_records = stages + 2 < 4 ? 4 : stages + 2;
   static constexpr int tile_records_offset = stages * stage_floats;
   static constexpr int barriers_offset = tile_records_offset + tile_records * 16;
-  static constexpr std::size_t scratch_floats = tile_records_offset + tail_floats;
+  static constexpr std::size_t scratch_floats = barriers_offset + 4 * stages;
   // Teams are persistent (each loops over tiles); this many run on one SM at a time (the
   // launch bound, which the scratch size above also allows).
   static constexpr int teams_per_sm = 2;
   static_assert(scratch_floats <= scratch_limit_floats, "tile too large for Kokkos' level-0 scratch");
   static_assert(patch_w <= 64, "input staging assumes at most two columns per lane");
 
-  // The CUDA-core loop's transposed weights [ci][tap][channel]: with TMA a dense box of the
-  // weights pre-packed per call in that layout (its reads are broadcasts, so no padding).
-  static constexpr int transposed_tap_stride = Tma ? block_co : tap_pitch;
-  static constexpr int transposed_ci_stride = Tma ? taps * block_co : weights_per_ci;
-  // Offset of weight (chunk channel ci, block channel co, tap) in a stage's weight region, for
-  // the tensor-core loop's untransposed layout; and the distance between chunk channels.
-  static constexpr int weight_ci_stride = Tma ? weight_part_pitch : weights_per_ci;
+  // cp.async: where the CUDA-core loop's transposed weights [ci][tap][channel] and the
+  // tensor-core loop's [ci][channel][tap] sit in a stage's weight region.
+  static constexpr int transposed_tap_stride = tap_pitch;
+  static constexpr int transposed_ci_stride = weights_per_ci;
+  static constexpr int weight_ci_stride = weights_per_ci;
   KOKKOS_FORCEINLINE_FUNCTION static constexpr int weight_index(int ci, int co, int tap)
   {
-    if constexpr (Tma)
-      return (co / weight_part_co) * (chunk_ci * weight_part_pitch) + ci * weight_part_pitch +
-             (co % weight_part_co) * taps + tap;
-    else
-      return ci * weights_per_ci + co * taps + tap;
+    return ci * weights_per_ci + co * taps + tap;
   }
 };
 

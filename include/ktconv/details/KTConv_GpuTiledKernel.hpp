@@ -13,14 +13,16 @@
 //                output coordinates, for a block of 32 channels, and computes all stride^2
 //                phases of it, because they read the same input patch. Kernel size, stride and
 //                padding parity are template parameters, so the phase/tap structure unrolls.
-//   staging    : KTConv_GpuStaging.hpp. Chunks of input channels are copied to scratch with
-//                cp.async, double-buffered.
+//   staging    : on sm_90+ the TMA pipeline here (run_tma): one thread issues each chunk of input
+//                channels (the patch as a tensor-map box, the weights, packed per call in the
+//                main loop's read order, as a bulk copy) through full/empty mbarriers, up to 4
+//                stages; otherwise cp.async by every thread (KTConv_GpuStaging.hpp), double-
+//                buffered with team barriers.
 //   main loop  : SimtMainloop (FFMA, IEEE fp32) or TensorCoreMainloop<Split> (TF32 mma.sync,
-//                Split = 3 for 3xTF32), chosen by MathMode; both accumulate in registers and
-//                write their accumulators into a scratch output tile.
-//   epilogue   : here. Per 8 channels, each warp takes one channel and stores whole float4
-//                rows, applying conv bias and the Epilogue functor (its per-channel form) on
-//                the way; every output is written exactly once.
+//                Split = 3 for 3xTF32), chosen by MathMode; both accumulate in registers.
+//   epilogue   : here (store_tile). Straight from the accumulators: per channel slot, conv bias
+//                and the Epilogue functor's per-channel form, then stores of whole row runs;
+//                every output is written exactly once.
 //
 // Shapes outside the compiled set fall back to the direct kernel (AlgorithmSelection).
 
@@ -40,9 +42,12 @@
 #include <ktconv/details/KTConv_GpuTileConfig.hpp>
 #endif
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <type_traits>
 
@@ -98,11 +103,14 @@ struct GpuTiledKernel
   using Plan = PlannedStaging<Config, Mainloop::transposed_weights>;
   static constexpr int S = Config::stride, OFF = Config::max_offset;
 
-  // Config::tma: the input as (W, H, channel in group, group, image) and the weights as
-  // (channel*taps, input channel in group, group); boxes of one chunk. The kernel reads them
-  // in place (Kokkos passes the functor as a __grid_constant__ parameter); first in the functor,
-  // so they sit at the start of the parameter, which is aligned for them.
-  CUtensorMap x_map, w_map;
+  // Config::tma: the input as (W, H, channel in group, group, image); boxes of one chunk. The
+  // kernel reads it in place (Kokkos passes the functor as a __grid_constant__ parameter); first
+  // in the functor, so it sits at the start of the parameter, which is aligned for it.
+  CUtensorMap x_map;
+  // Config::tma: the weights packed by the main loop (PackWeights), one block of
+  // packed_block_floats per (group, channel block).
+  float const *packed_weights;
+  std::int64_t packed_block_floats;
   Input4<float, MemorySpace> x, weight;
   Input1<float, MemorySpace> conv_bias;
   Output4<float, MemorySpace> y;
@@ -150,7 +158,10 @@ struct GpuTiledKernel
     int const cig = g.in_per_group;
     std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
     t.x = x.data() + (std::int64_t(t.n) * g.in_channels + std::int64_t(t.group) * cig) * plane;
-    t.w = weight.data() + (std::int64_t(t.group) * cig * g.out_per_group + t.co0) * Config::taps;
+    if constexpr (Config::tma)
+      t.w = packed_weights + (std::int64_t(t.group) * co_blocks + cb) * packed_block_floats;
+    else
+      t.w = weight.data() + (std::int64_t(t.group) * cig * g.out_per_group + t.co0) * Config::taps;
     return t;
   }
 
@@ -172,37 +183,40 @@ struct GpuTiledKernel
       run_cp_async(team, scratch);
   }
 
-  // One thread issues chunk c0 of tile t as TMA boxes into `stage`, completing on `full`: the
-  // patch, and the weights (tensor-core loop: as stored, in parts; CUDA-core loop: pre-packed
-  // [ci][tap][channel], one box).
+  // One thread issues chunk c0 of tile t into `stage`, completing on `full`: its input patch as a
+  // TMA box and, unless the main loop reads them from global memory, its packed weights as one
+  // bulk copy.
   KOKKOS_FORCEINLINE_FUNCTION void issue_tma(GpuTeamTile const &t, float *stage, std::uint64_t *full, int c0) const
   {
-    constexpr unsigned weight_bytes = (Mainloop::transposed_weights ? Config::taps * Config::block_co
-                                                                    : Config::weight_parts * Config::weight_part_pitch) *
-                                      Config::chunk_ci * sizeof(float);
-    mbarrier_expect_bytes(full, Config::chunk_ci * Config::patch_size * sizeof(float) + weight_bytes);
+    constexpr unsigned patch_bytes = Config::chunk_ci * Config::patch_size * sizeof(float);
+    constexpr unsigned weight_bytes = Config::weights_in_global ? 0 : Config::chunk_ci * Config::weights_per_ci * sizeof(float);
+    static_assert(weight_bytes % 16 == 0 && (Config::weights_offset * sizeof(float)) % 16 == 0, "bulk copy alignment");
+    mbarrier_expect_bytes(full, patch_bytes + weight_bytes);
     // (the box's first column must be at a 16-byte boundary: iw_patch0, see col_shift)
     tma_load_5d(stage, &x_map, full, t.iw_patch0, t.ih_base, c0, t.group, t.n);
-    if constexpr (Mainloop::transposed_weights)
-      tma_load_4d(stage + Config::weights_offset, &w_map, full, t.co0, 0, c0, t.group);
-    else
-      for (int part = 0; part < Config::weight_parts; ++part)
-        tma_load_3d(stage + Config::weights_offset + part * Config::chunk_ci * Config::weight_part_pitch, &w_map, full,
-                    (t.co0 + part * Config::weight_part_co) * Config::taps, c0, t.group);
+    if constexpr (!Config::weights_in_global)
+      bulk_load(stage + Config::weights_offset, chunk_weights(t, c0), weight_bytes, full);
+  }
+  // The packed weights of chunk c0 of tile t (blocks hold whole chunks: packed_block_floats).
+  KOKKOS_FORCEINLINE_FUNCTION static float const *chunk_weights(GpuTeamTile const &t, int c0)
+  {
+    return t.w + (c0 / Mainloop::pack_ci) * Mainloop::pack_unit_floats;
   }
 
   // The TMA pipeline: the team's stream of (tile, chunk) steps flows through the stages with a
-  // "full" mbarrier per stage (thread 0 arms it with the chunk's bytes, the boxes complete it)
-  // and an "empty" one (every thread arrives when it has computed the stage). Thread 0 issues
-  // step k + stages - 1 once step k - 1's stage is empty; no team barrier in the loop, so warps
-  // drift by up to a stage instead of waiting for the slowest at every chunk. Step k uses stage
-  // k % stages, in phase k / stages.
+  // "full" mbarrier per stage (the producer, thread 0, arms it with the chunk's bytes, the box
+  // completes it) and an "empty" one (every thread arrives when it has computed the stage).
+  // Step k uses stage k % stages, in phase k / stages. Before computing step k the producer
+  // issues step k + lead, once step k + lead - stages is empty: lead = stages - 2 leaves one
+  // step of slack, so the producer's warp seldom waits for the slowest warp (with fewer than 3
+  // stages, lead = stages - 1). No team barrier in the loop: warps drift by up to a stage.
   KOKKOS_FUNCTION void run_tma(Team const &team, float *const scratch) const
   {
+    constexpr int S = Config::stages;
+    constexpr int lead = S >= 3 ? S - 2 : S - 1;
     GpuTeamTile *const records = reinterpret_cast<GpuTeamTile *>(scratch + Config::tile_records_offset);
     std::uint64_t *const full = reinterpret_cast<std::uint64_t *>(scratch + Config::barriers_offset);
-    std::uint64_t *const empty = full + Config::stages;
-    constexpr int S = Config::stages;
+    std::uint64_t *const empty = full + S;
     int const rank = team.team_rank();
     int const warp = rank / 32, lane = rank % 32;
     int const cig = g.in_per_group;
@@ -215,68 +229,59 @@ struct GpuTiledKernel
     if (rank == 0)
       for (int b = 0; b < S; ++b)
       {
-        mbarrier_init(full + b, 1);                // thread 0's expect per phase
+        mbarrier_init(full + b, 1);                // the producer's expect per phase
         mbarrier_init(empty + b, Config::threads); // every thread's release per phase
       }
     team.team_barrier(); // the barriers are initialized before anyone waits on them
 
-    int issued = 0; // steps issued (thread 0's count; every thread keeps it, uniformly)
-    // Issues the next step, chunk c0 of tile t (thread 0), once its stage has been emptied.
-    auto issue_next = [&](GpuTeamTile const &t, int c0) {
+    // The producer (thread 0) issues the team's steps in order; step k is chunk k % chunks of
+    // the team's tile number k / chunks. A tile's record is written when its first chunk is
+    // issued (the chunk's barrier publishes it) and read back from scratch for its later chunks
+    // (no registers held across the loop).
+    int issued = 0;
+    auto issue_next = [&] {
+      int const iteration = issued / chunks, chunk = issued - iteration * chunks;
+      std::int64_t const index = team.league_rank() + iteration * league;
+      if (index >= num_tiles)
+        return;
       int const b = issued % S;
-      if (rank == 0)
-      {
-        if (issued >= S)
-          mbarrier_wait(empty + b, unsigned((issued / S - 1) & 1));
-        issue_tma(t, scratch + b * Config::stage_floats, full + b, c0);
-      }
+      if (issued >= S)
+        mbarrier_wait(empty + b, unsigned((issued / S - 1) & 1));
+      GpuTeamTile *const record = records + iteration % Config::tile_records;
+      if (chunk == 0)
+        *record = tile_at(index);
+      issue_tma(*record, scratch + b * Config::stage_floats, full + b, chunk * Config::chunk_ci);
       ++issued;
     };
-    // Starts tile number `iteration` of this team: its record (thread 0 writes it before arming
-    // the barrier of the tile's first chunk, whose completion publishes it), and that chunk.
-    auto start_tile = [&](std::int64_t index, int iteration) {
-      GpuTeamTile const t = tile_at(index);
-      if (rank == 0)
-        records[iteration % Config::tile_records] = t;
-      issue_next(t, 0);
-    };
+    if (rank == 0)
+      for (int k = 0; k < lead; ++k)
+        issue_next();
 
     int step = 0; // the step computed next
     int iteration = 0;
-    start_tile(tile, 0);
     for (;;)
     {
-      std::int64_t const next_tile = tile + league;
       GpuTeamTile const *const record = records + iteration % Config::tile_records;
       Mainloop mainloop(warp, lane, col_shift);
       for (int chunk = 0; chunk < chunks; ++chunk)
       {
-        if constexpr (S == 2)
-        {
-          // the step after this one streams in while this one is computed
-          if (chunk + 1 < chunks)
-            issue_next(*record, (chunk + 1) * Config::chunk_ci);
-          else if (next_tile < num_tiles)
-            start_tile(next_tile, iteration + 1);
-        }
-        else if (chunk > 0)
-          issue_next(*record, chunk * Config::chunk_ci);
+        if (rank == 0)
+          issue_next(); // step + lead
         int const b = step % S;
         mbarrier_wait(full + b, unsigned((step / S) & 1)); // the chunk (and the tile's record) landed
         float const *const stage = scratch + b * Config::stage_floats;
         int const c0 = chunk * Config::chunk_ci;
         int const nci = cig - c0 < Config::chunk_ci ? cig - c0 : Config::chunk_ci;
-        mainloop.compute(stage, stage + Config::weights_offset, nci);
+        mainloop.compute(stage, Config::weights_in_global ? chunk_weights(*record, c0) : stage + Config::weights_offset,
+                         nci);
         mbarrier_arrive(empty + b); // this thread is done with the stage
         ++step;
       }
       store_tile(*record, mainloop);
-      if (next_tile >= num_tiles)
+      tile += league;
+      if (tile >= num_tiles)
         break;
-      tile = next_tile;
       ++iteration;
-      if constexpr (S == 1)
-        start_tile(tile, iteration);
     }
   }
 
@@ -448,15 +453,19 @@ template <class Config, class Mainloop, class Epilogue>
 void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
                              Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
                              Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue,
-                             CUtensorMap const *x_map, CUtensorMap const *w_map)
+                             CUtensorMap const *x_map, float const *packed_weights)
 {
-  GpuTiledKernel<Config, Mainloop, Epilogue> k{{},    {},    x,     weight, conv_bias, y,     g,    epilogue, 0,
-                                               0,     0,     0,     false,  false,     false, false, false,    0,
-                                               false};
+  GpuTiledKernel<Config, Mainloop, Epilogue> k{};
+  k.x = x;
+  k.weight = weight;
+  k.conv_bias = conv_bias;
+  k.y = y;
+  k.g = g;
+  k.epilogue = epilogue;
   if (x_map)
     k.x_map = *x_map;
-  if (w_map)
-    k.w_map = *w_map;
+  k.packed_weights = packed_weights;
+  k.packed_block_floats = packed_block_floats<Config, Mainloop>(g);
   k.tiles_h = (g.h.out + Config::out_rows - 1) / Config::out_rows;
   k.tiles_w = (g.w.out + Config::out_cols - 1) / Config::out_cols;
   k.co_blocks = (g.out_per_group + Config::block_co - 1) / Config::block_co;
@@ -486,7 +495,17 @@ void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, I
   Kokkos::TeamPolicy<Kokkos::Cuda, Kokkos::LaunchBounds<Config::threads, Config::teams_per_sm>> policy(
       space, league, Config::threads);
   policy.set_scratch_size(0, Kokkos::PerTeam(Config::scratch_floats * sizeof(float) + 128));
-  Kokkos::parallel_for("ktconv::gpu_tiled", policy, k);
+  // The occupancy we run at, stated, so that Kokkos sets the kernel's shared-memory carveout for
+  // exactly teams_per_sm teams' scratch and leaves the rest of each SM's L1/shared array to L1,
+  // where the tensor-core loop may read its weights from (left to the driver, the carveout could
+  // leave L1 too small for them). On the seed shape, with weights staged, it measured the same
+  // either way.
+  int const occupancy = int(100 * Config::teams_per_sm * Config::threads /
+                            std::max(1, space.cuda_device_prop().maxThreadsPerMultiProcessor));
+  Kokkos::parallel_for("ktconv::gpu_tiled",
+                       Kokkos::Experimental::prefer(policy, Kokkos::Experimental::DesiredOccupancy(
+                                                                std::clamp(occupancy, 1, 100))),
+                       k);
 }
 
 // The driver's cuTensorMapEncodeTiled, fetched through the runtime (no link to libcuda), or
@@ -505,34 +524,53 @@ inline PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder()
   return encoder;
 }
 
-// The CUDA-core loop's weights packed per call as [input channel][tap][channel], channels
-// padded with zeros to whole blocks (so a TMA box of block_co channels x taps x a chunk of
-// input channels never reads past a channel row).
-struct PackTransposedWeights
+// Floats of one (group, channel block) of a main loop's packed weights: whole chunks of input
+// channels (zero-padded), so a stage's bulk copy never reads past the block.
+template <class Config, class Mainloop>
+std::int64_t packed_block_floats(ConvGeometry const &g)
+{
+  static_assert(Config::chunk_ci % Mainloop::pack_ci == 0);
+  int const chunks = (g.in_per_group + Config::chunk_ci - 1) / Config::chunk_ci;
+  return std::int64_t(chunks) * (Config::chunk_ci / Mainloop::pack_ci) * Mainloop::pack_unit_floats;
+}
+
+// Packs the weights per call in the order a main loop's threads read them
+// (Mainloop::packed_source), per (group, channel block of block_co), zero for channels past
+// the group's last; for 3xTF32 as the split (tf32 big part, small part).
+template <class Mainloop>
+struct PackWeights
 {
   Input4<float, Kokkos::CudaSpace> weight; // [cin][cog][kh][kw]
   float *packed;
-  int cog, cog_padded, taps, kw;
+  int cig, cog, co_blocks, block_co, units, kw;
   KOKKOS_FUNCTION void operator()(std::int64_t i) const
   {
-    int const co = int(i % cog_padded);
-    std::int64_t const rest = i / cog_padded;
-    int const tap = int(rest % taps);
-    int const ci = int(rest / taps);
-    packed[i] = co < cog ? weight(ci, co, tap / kw, tap % kw) : 0.f;
+    int const e = int(i % Mainloop::pack_unit_floats);
+    std::int64_t rest = i / Mainloop::pack_unit_floats;
+    int const unit = int(rest % units);
+    rest /= units;
+    int const cb = int(rest % co_blocks);
+    int const group = int(rest / co_blocks);
+    PackedWeightSource const src = Mainloop::packed_source(e);
+    int const ci = unit * Mainloop::pack_ci + src.ci, co = cb * block_co + src.co;
+    float const v = ci < cig && co < cog ? weight(group * cig + ci, co, src.tap / kw, src.tap % kw) : 0.f;
+    if constexpr (Mainloop::pack_parts == 2)
+    {
+      float const big = Kokkos::bit_cast<float>(tf32_bits(v));
+      packed[i] = src.part == 0 ? big : v - big;
+    }
+    else
+      packed[i] = v;
   }
 };
 
-// Encodes the TMA tensor maps of a launch with the TMA form of Config; false where TMA cannot
-// serve it (GPU before sm_90, rows not a multiple of 16 bytes, unaligned data, no encoder, a
-// shape the encoder rejects, a build whose Kokkos does not pass functors as __grid_constant__
-// parameters) or where KTCONV_DISABLE_TMA is set in the environment (to compare the two
-// staging paths). Weights: for the tensor-core loop the tensor as stored; for the CUDA-core
-// loop `packed` (PackTransposedWeights, cog_padded channels per row).
-template <class Config, bool TransposedWeights>
-bool encode_tma_maps(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
-                     Input4<float, Kokkos::CudaSpace> weight, float const *packed, int cog_padded, CUtensorMap &x_map,
-                     CUtensorMap &w_map)
+// Encodes the TMA tensor map of the input for Config; false where TMA cannot serve the launch
+// (GPU before sm_90, rows not a multiple of 16 bytes, unaligned data, no encoder, a shape the
+// encoder rejects, a build whose Kokkos does not pass functors as __grid_constant__
+// parameters).
+template <class Config>
+bool encode_input_tma_map(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
+                          CUtensorMap &x_map)
 {
 #if defined(KOKKOS_IMPL_CUDA_USE_GRID_CONSTANT)
   auto const encode = tensor_map_encoder();
@@ -541,55 +579,59 @@ bool encode_tma_maps(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<fl
     return false;
   using u64 = cuuint64_t;
   using u32 = cuuint32_t;
-  u64 const cig = u64(g.in_per_group), cog = u64(g.out_per_group);
+  u64 const cig = u64(g.in_per_group);
   u64 const plane_bytes = u64(g.h.in) * u64(g.w.in) * sizeof(float);
   u64 const x_dims[5] = {u64(g.w.in), u64(g.h.in), cig, u64(g.groups), u64(g.batch)};
   u64 const x_strides[4] = {u64(g.w.in) * sizeof(float), plane_bytes, cig * plane_bytes,
                             u64(g.in_channels) * plane_bytes};
   u32 const x_box[5] = {u32(Config::patch_pitch), u32(Config::patch_rows), u32(Config::chunk_ci), 1, 1};
   u32 const unit[5] = {1, 1, 1, 1, 1};
-  if (encode(&x_map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 5, const_cast<float *>(x.data()), x_dims, x_strides, x_box, unit,
-             CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
-             CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) != CUDA_SUCCESS)
-    return false;
-  if constexpr (TransposedWeights)
-  {
-    // (channel, tap, input channel in group, group); boxes start at channel co0, a multiple
-    // of block_co, so at a 16-byte boundary as TMA requires of the innermost coordinate
-    u64 const row = u64(cog_padded) * sizeof(float);
-    u64 const w_dims[4] = {u64(cog_padded), u64(Config::taps), cig, u64(g.groups)};
-    u64 const w_strides[3] = {row, Config::taps * row, cig * Config::taps * row};
-    u32 const w_box[4] = {u32(Config::block_co), u32(Config::taps), u32(Config::chunk_ci), 1};
-    return encode(&w_map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 4, const_cast<float *>(packed), w_dims, w_strides, w_box,
-                  unit, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
-                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
-  }
-  else
-  {
-    (void)packed, (void)cog_padded;
-    // one input channel's weights of a group; boxes start at (co0 + part*weight_part_co)*taps,
-    // a multiple of 4 floats (16 bytes) as TMA requires of the innermost coordinate
-    u64 const row = cog * Config::taps;
-    static_assert((Config::block_co * Config::taps) % 4 == 0 && (Config::weight_part_co * Config::taps) % 4 == 0);
-    if (row % 4 != 0 || reinterpret_cast<std::uintptr_t>(weight.data()) % 16 != 0)
-      return false;
-    u64 const w_dims[3] = {row, cig, u64(g.groups)};
-    u64 const w_strides[2] = {row * sizeof(float), cig * row * sizeof(float)};
-    u32 const w_box[3] = {u32(Config::weight_part_pitch), u32(Config::chunk_ci), 1};
-    return encode(&w_map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 3, const_cast<float *>(weight.data()), w_dims, w_strides,
-                  w_box, unit, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
-                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
-  }
+  return encode(&x_map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 5, const_cast<float *>(x.data()), x_dims, x_strides, x_box,
+                unit, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 #else
-  (void)space, (void)g, (void)x, (void)weight, (void)packed, (void)cog_padded, (void)x_map, (void)w_map;
+  (void)space, (void)g, (void)x, (void)x_map;
   return false;
 #endif
 }
 
+// ktconv's stream-ordered memory pool for per-call workspace (the packed weights), one per
+// device, created on first use and kept for the process. Unlike the device's default pool
+// (release threshold 0: memory goes back to the driver at every synchronization) it keeps
+// up to 64 MiB reserved, so steady-state calls do not map memory again. Null where the device
+// has no memory pools (then cudaMallocAsync's default pool serves).
+inline cudaMemPool_t workspace_pool(int device)
+{
+  static std::mutex mutex;
+  static std::map<int, cudaMemPool_t> pools;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto const found = pools.find(device);
+  if (found != pools.end())
+    return found->second;
+  cudaMemPool_t pool = nullptr;
+  int supported = 0;
+  if (cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, device) == cudaSuccess && supported)
+  {
+    cudaMemPoolProps props{};
+    props.allocType = cudaMemAllocationTypePinned;
+    props.location.type = cudaMemLocationTypeDevice;
+    props.location.id = device;
+    std::uint64_t threshold = std::uint64_t(64) << 20;
+    if (cudaMemPoolCreate(&pool, &props) != cudaSuccess ||
+        cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold) != cudaSuccess)
+      pool = nullptr;
+  }
+  (void)cudaGetLastError(); // a failure above only means the default pool serves
+  pools.emplace(device, pool);
+  return pool;
+}
+
 // Launches the main loop family Mainloop<Config> with TMA staging where the shape and device
-// allow, else with cp.async staging. The CUDA-core loop's TMA form reads weights packed per
-// call into a buffer from the stream-ordered allocator (cudaMallocAsync/cudaFreeAsync on the
-// execution space's stream: no device synchronization, the launch stays asynchronous).
+// allow (unless KTCONV_DISABLE_TMA is set in the environment, to compare the two staging
+// paths), else with cp.async staging. The TMA form reads weights packed per call
+// (PackWeights) into a buffer from the stream-ordered allocator (workspace_pool; allocated and
+// freed on the execution space's stream: no device synchronization, the launch stays
+// asynchronous).
 template <template <class> class Mainloop, bool TensorCores, int Kernel, int Stride, int PadPhase, class Epilogue>
 void launch_gpu_tiled_with(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
                            Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
@@ -597,33 +639,34 @@ void launch_gpu_tiled_with(Kokkos::Cuda const &space, ConvGeometry const &g, Inp
 {
   using TmaConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, true, TensorCores>;
   using CopyConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, false>;
-  constexpr bool transposed = Mainloop<TmaConfig>::transposed_weights;
+  using TmaLoop = Mainloop<TmaConfig>;
   static bool const disabled = std::getenv("KTCONV_DISABLE_TMA") != nullptr;
-  bool tma = !disabled && space.cuda_device_prop().major >= 9;
-  CUtensorMap x_map{}, w_map{};
+  CUtensorMap x_map{};
+  bool const tma = !disabled && encode_input_tma_map<TmaConfig>(space, g, x, x_map);
   float *packed = nullptr;
-  int const cog_padded = (g.out_per_group + TmaConfig::block_co - 1) / TmaConfig::block_co * TmaConfig::block_co;
-  if (tma && transposed)
+  if (tma)
   {
-    std::int64_t const n = std::int64_t(g.in_channels) * TmaConfig::taps * cog_padded;
+    int const co_blocks = (g.out_per_group + TmaConfig::block_co - 1) / TmaConfig::block_co;
+    std::int64_t const block = packed_block_floats<TmaConfig, TmaLoop>(g);
+    std::int64_t const n = std::int64_t(g.groups) * co_blocks * block;
     void *p = nullptr;
-    if (cudaMallocAsync(&p, std::size_t(n) * sizeof(float), space.cuda_stream()) == cudaSuccess)
+    std::size_t const bytes = std::size_t(n) * sizeof(float);
+    cudaMemPool_t const pool = workspace_pool(space.cuda_device());
+    if ((pool ? cudaMallocFromPoolAsync(&p, bytes, pool, space.cuda_stream())
+              : cudaMallocAsync(&p, bytes, space.cuda_stream())) == cudaSuccess)
     {
       packed = static_cast<float *>(p);
+      int const units = int(block / TmaLoop::pack_unit_floats);
       Kokkos::parallel_for("ktconv::pack_weights",
                            Kokkos::RangePolicy<Kokkos::Cuda, Kokkos::IndexType<std::int64_t>>(space, 0, n),
-                           PackTransposedWeights{weight, packed, g.out_per_group, cog_padded, TmaConfig::taps,
-                                                 TmaConfig::kernel});
+                           PackWeights<TmaLoop>{weight, packed, g.in_per_group, g.out_per_group, co_blocks,
+                                                TmaConfig::block_co, units, TmaConfig::kernel});
     }
     else
-    {
       (void)cudaGetLastError(); // clear the failed allocation; stage with cp.async instead
-      tma = false;
-    }
   }
-  if (tma && encode_tma_maps<TmaConfig, transposed>(space, g, x, weight, packed, cog_padded, x_map, w_map))
-    launch_gpu_tiled_kernel<TmaConfig, Mainloop<TmaConfig>>(space, g, x, weight, conv_bias, y, epilogue, &x_map,
-                                                            &w_map);
+  if (packed)
+    launch_gpu_tiled_kernel<TmaConfig, TmaLoop>(space, g, x, weight, conv_bias, y, epilogue, &x_map, packed);
   else
     launch_gpu_tiled_kernel<CopyConfig, Mainloop<CopyConfig>>(space, g, x, weight, conv_bias, y, epilogue, nullptr,
                                                               nullptr);
