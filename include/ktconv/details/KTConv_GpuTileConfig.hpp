@@ -144,19 +144,6 @@ KOKKOS_FORCEINLINE_FUNCTION void tma_load_5d(float *dst, void const *map, std::u
   KOKKOS_IF_ON_DEVICE((__trap();))
 #endif
 }
-KOKKOS_FORCEINLINE_FUNCTION void tma_load_4d(float *dst, void const *map, std::uint64_t *bar, int c0, int c1, int c2,
-                                             int c3)
-{
-#if defined(KTCONV_DEVICE_HAS_TMA)
-  asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
-               " [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(shared_address(dst)),
-               "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(c3), "r"(shared_address(bar))
-               : "memory");
-#else
-  (void)dst, (void)map, (void)bar, (void)c0, (void)c1, (void)c2, (void)c3;
-  KOKKOS_IF_ON_DEVICE((__trap();))
-#endif
-}
 // `bytes` (a multiple of 16; both addresses 16-byte aligned) copied contiguously to shared
 // memory by the TMA unit, completing on an mbarrier like the boxes.
 KOKKOS_FORCEINLINE_FUNCTION void bulk_load(float *dst, float const *src, unsigned bytes, std::uint64_t *bar)
@@ -168,18 +155,6 @@ KOKKOS_FORCEINLINE_FUNCTION void bulk_load(float *dst, float const *src, unsigne
                : "memory");
 #else
   (void)dst, (void)src, (void)bytes, (void)bar;
-  KOKKOS_IF_ON_DEVICE((__trap();))
-#endif
-}
-KOKKOS_FORCEINLINE_FUNCTION void tma_load_3d(float *dst, void const *map, std::uint64_t *bar, int c0, int c1, int c2)
-{
-#if defined(KTCONV_DEVICE_HAS_TMA)
-  asm volatile("cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
-               " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(shared_address(dst)),
-               "l"(map), "r"(c0), "r"(c1), "r"(c2), "r"(shared_address(bar))
-               : "memory");
-#else
-  (void)dst, (void)map, (void)bar, (void)c0, (void)c1, (void)c2;
   KOKKOS_IF_ON_DEVICE((__trap();))
 #endif
 }
