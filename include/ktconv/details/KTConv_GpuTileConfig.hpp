@@ -7,9 +7,9 @@
 
 // The CUDA tiled kernel's compile-time tile shape (GpuTileConfig), what a team works on
 // (GpuTeamTile), and the asynchronous copy primitives its staging uses. The pieces of the
-// kernel: KTConv_GpuStaging.hpp (global -> scratch), KTConv_GpuSimtMainloop.hpp and
-// KTConv_GpuTensorCoreMainloop.hpp (the two main loops), KTConv_GpuTiledKernel.hpp (pipeline,
-// epilogue, launch, dispatch).
+// kernel: KTConv_GpuStaging.hpp (global -> scratch), KTConv_GpuSimtMainloop.hpp,
+// KTConv_GpuTensorCoreMainloop.hpp and KTConv_GpuWgmmaMainloop.hpp (the main loops),
+// KTConv_GpuTiledKernel.hpp (pipeline, epilogue, launch, dispatch).
 
 #include <ktconv/details/KTConv_Geometry.hpp>
 

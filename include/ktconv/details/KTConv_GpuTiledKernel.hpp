@@ -18,8 +18,9 @@
 //                main loop's read order, as a bulk copy) through full/empty mbarriers, up to 4
 //                stages; otherwise cp.async by every thread (KTConv_GpuStaging.hpp), double-
 //                buffered with team barriers.
-//   main loop  : SimtMainloop (FFMA, IEEE fp32) or TensorCoreMainloop<Split> (TF32 mma.sync,
-//                Split = 3 for 3xTF32), chosen by MathMode; both accumulate in registers.
+//   main loop  : SimtMainloop (FFMA, IEEE fp32), TensorCoreMainloop<Split> (TF32 mma.sync,
+//                Split = 3 for 3xTF32) or, for TF32 on Hopper, WgmmaMainloop (warpgroup MMA),
+//                chosen by MathMode and the tile (Tf32Mainloop); all accumulate in registers.
 //   epilogue   : here (store_tile). Straight from the accumulators: per channel slot, conv bias
 //                and the Epilogue functor's per-channel form, then stores of whole row runs;
 //                every output is written exactly once.
@@ -40,6 +41,7 @@
 #include <ktconv/details/KTConv_GpuStaging.hpp>
 #include <ktconv/details/KTConv_GpuTensorCoreMainloop.hpp>
 #include <ktconv/details/KTConv_GpuTileConfig.hpp>
+#include <ktconv/details/KTConv_GpuWgmmaMainloop.hpp>
 #endif
 
 #include <algorithm>
@@ -674,8 +676,19 @@ void launch_gpu_tiled_with(Kokkos::Cuda const &space, ConvGeometry const &g, Inp
     throw std::runtime_error("ktconv: cudaFreeAsync of the packed weights failed");
 }
 
+// TF32: warpgroup MMA (wgmma, B read from scratch by the tensor cores) where the weights are
+// staged by TMA, the tile gives each warp 16 pixels, and this translation unit is compiled for
+// sm_90a (the library's own; a user's TU that instantiates kernels itself gets mma.sync);
+// mma.sync otherwise. Seed shape, H100: 1.52 ms against 1.59 ms (docs/PERFORMANCE.md).
+#if defined(KTCONV_COMPILES_SM90A)
+inline constexpr bool compiles_sm90a = true;
+#else
+inline constexpr bool compiles_sm90a = false;
+#endif
 template <class Config>
-using Tf32Mainloop = TensorCoreMainloop<Config, 1>;
+using Tf32Mainloop = std::conditional_t<compiles_sm90a && Config::tma && !Config::weights_in_global &&
+                                            Config::tile_qh * Config::tile_qw == 16 * Config::warps,
+                                        WgmmaMainloop<Config>, TensorCoreMainloop<Config, 1>>;
 template <class Config>
 using Tf32x3Mainloop = TensorCoreMainloop<Config, 3>;
 

@@ -1,0 +1,195 @@
+#ifndef KTCONV_DETAILS_GPU_WGMMA_MAINLOOP_HPP
+#define KTCONV_DETAILS_GPU_WGMMA_MAINLOOP_HPP
+
+// clang-format off: clang-format takes KTCONV_UNROLL (a #pragma unroll) for a statement and
+// flattens the loop nests it precedes, which would hide their structure.
+// clang-format off
+
+// Main loop of the CUDA tiled kernel on Hopper tensor cores (wgmma, sm_90a): MathMode::tf32
+// where the weights are staged by TMA.
+
+#include <ktconv/details/KTConv_GpuTensorCoreMainloop.hpp>
+#include <ktconv/details/KTConv_GpuTileConfig.hpp>
+
+#include <Kokkos_Core.hpp>
+
+#include <cstdint>
+
+#if defined(KOKKOS_ENABLE_CUDA)
+
+// wgmma exists in sm_90a code only. The library's own kernels are compiled for sm_90a beside
+// Kokkos' sm_90 (CMake option KTCONV_ENABLE_SM90A, which also defines KTCONV_COMPILES_SM90A for
+// them, the condition under which the TF32 launch picks this loop: Tf32Mainloop), and the
+// driver runs the sm_90a code on CC 9.0 devices. The sm_90 copy of the same kernel runs the
+// same loop with mma.sync on the same scratch layout (KTCONV_DISABLE_WGMMA forces that path in
+// sm_90a code too, to test it).
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL) && !defined(KTCONV_DISABLE_WGMMA)
+#define KTCONV_DEVICE_HAS_WGMMA 1
+#endif
+
+namespace ktconv::Details
+{
+
+// ---- main loop 3: warpgroup MMA (wgmma.m64n32k8, TF32), A from registers, B from scratch ------
+// An implicit GEMM per block position as in TensorCoreMainloop, but each warpgroup (4 warps)
+// issues one wgmma per tap for 64 pixels x 32 channels: warp w owns the 16 pixels
+// [16w, 16w + 16) of the tile (row-major over tile_qh x tile_qw) for all 32 channels. A
+// fragments come from the staged patch (registers, the m16n8k8 layout); B is read by the tensor
+// cores straight from the staged weights, packed per 8 input channels as [tap][8-channel
+// block][4-input-channel block][8][4] (K-major core matrices of 8 x 16 bytes, no swizzle:
+// 128 bytes apart along K, 256 along N), so no thread loads B at all. The warpgroup waits for
+// its step's MMAs before releasing the stage (two stages leave no room to hold one longer).
+// Seed shape, H100: 1.50-1.54 ms against 1.58-1.59 ms for TensorCoreMainloop (A/B, same
+// machine; docs/PERFORMANCE.md); warpgroup MMA runs at ~475 TFLOP/s there against ~320 for
+// mma.sync (benchmarks/probes/mma_peak.cu). A operands are read from scratch as floats and
+// bit-cast in registers: bit-casting the shared-memory value by reference compiled to four byte
+// loads per operand (what made a first version of this loop slower than mma.sync).
+template <class Config>
+struct WgmmaMainloop
+{
+  static constexpr int K = Config::kernel, S = Config::stride;
+  static constexpr int NT = 4; // n-tiles of 8 channels (the m16n8 accumulator layout, per warp)
+  static constexpr bool transposed_weights = false;
+  static_assert(Config::tma && !Config::weights_in_global, "B must be staged in scratch");
+  static_assert(Config::block_co == 32 && Config::warps == 8 && Config::tile_qw % 16 == 0 &&
+                    Config::tile_qh * Config::tile_qw == 16 * Config::warps,
+                "warp layout: 16 pixels per warp, two warpgroups");
+  static constexpr int pack_ci = 8, pack_parts = 1, pack_unit_floats = Config::taps * 256;
+  KOKKOS_FUNCTION static constexpr PackedWeightSource packed_source(int e)
+  {
+    int const c = e % 4, r = (e / 4) % 8, kb = (e / 32) % 2, nb = (e / 64) % 4;
+    return {4 * kb + c, 8 * nb + r, e / 256, 0};
+  }
+
+  float acc[S][S][NT][4];
+  int warp, gid, tig, col_shift;
+
+  KOKKOS_FORCEINLINE_FUNCTION WgmmaMainloop(int warp_, int lane, int col_shift_)
+      : warp(warp_), gid(lane / 4), tig(lane % 4), col_shift(col_shift_)
+  {
+    zero_accumulators(*this);
+  }
+
+  // pixel index (within the tile, row-major over tile_qh x tile_qw) of accumulator row r
+  KOKKOS_FORCEINLINE_FUNCTION int pixel(int r) const { return warp * 16 + r; }
+
+#if defined(KTCONV_DEVICE_HAS_WGMMA)
+  // Shared-memory matrix descriptor of a K-major, unswizzled B tile at `b` (16-byte aligned).
+  KOKKOS_FORCEINLINE_FUNCTION static std::uint64_t b_descriptor(float const *b)
+  {
+    std::uint64_t const address = shared_address(b);
+    constexpr std::uint64_t leading = 128 >> 4, stride = 256 >> 4; // bytes between core matrices: K, N
+    return ((address & 0x3FFFF) >> 4) | (leading << 16) | (stride << 32);
+  }
+  KOKKOS_FORCEINLINE_FUNCTION static void wgmma(float (&d)[NT][4], unsigned const (&a)[4], std::uint64_t b)
+  {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32 "
+                 "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, {%16,%17,%18,%19}, %20, p, 1, 1;\n}\n"
+                 : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]),
+                   "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
+                   "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
+  }
+#endif
+
+  KOKKOS_FORCEINLINE_FUNCTION void compute(float const *patch, float const *w, int nci)
+  {
+    for (int c8 = 0; c8 < nci; c8 += 8) // nci is a multiple of 8 or the tail is zero-filled
+    {
+      float const *pa = patch + (c8 + tig) * Config::patch_size + col_shift;
+      float const *const wu = w + (c8 / pack_ci) * pack_unit_floats;
+      int const p0 = pixel(gid);
+      int const row = p0 / Config::tile_qw, col = p0 % Config::tile_qw;
+      // A of every input window (rows gid, gid + 8; channels tig, tig + 4), loaded before any
+      // wgmma of the step reads them.
+      unsigned a[Config::taps][4];
+      for_each_phase_tap<Config>([&](auto index) {
+        constexpr int I = decltype(index)::value;
+        constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[I];
+        if constexpr (PhaseTaps<Config>::list.first_of_window[I])
+        {
+          float const *ap = pa + (row + tap.dh) * Config::patch_pitch + col + tap.dw;
+          float const af[4] = {ap[0], ap[8], ap[4 * Config::patch_size], ap[4 * Config::patch_size + 8]};
+          KTCONV_UNROLL
+          for (int e = 0; e < 4; ++e)
+            a[I][e] = Kokkos::bit_cast<unsigned>(af[e]);
+        }
+        else
+          KTCONV_UNROLL
+          for (int e = 0; e < 4; ++e)
+            a[I][e] = a[I - 1][e]; // same window as the previous entry (taps come grouped)
+      });
+#if defined(KTCONV_DEVICE_HAS_WGMMA)
+      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+      std::uint64_t const base = b_descriptor(wu); // taps are 1 KB apart: 64 in the address field
+      for_each_phase_tap<Config>([&](auto index) {
+        constexpr int I = decltype(index)::value;
+        constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[I];
+        wgmma(acc[tap.vh][tap.vw], a[I], base + std::uint64_t((tap.kh * K + tap.kw) * 64));
+      });
+      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+      // the stage is read (and A may be overwritten) only once the group has completed
+      asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+#else
+      // mma.sync on the same layout: b0 = B[k = tig][n = 8nt + gid] is core matrix (nt, 0),
+      // row gid, column tig; b1 (k + 4) is core matrix (nt, 1).
+      for_each_phase_tap<Config>([&](auto index) {
+        constexpr int I = decltype(index)::value;
+        constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[I];
+        float const *const b = wu + (tap.kh * K + tap.kw) * 256 + 4 * gid + tig;
+        KTCONV_UNROLL
+        for (int nt = 0; nt < NT; ++nt)
+        {
+          float const bf[2] = {b[64 * nt], b[64 * nt + 32]};
+          unsigned const bb[2] = {Kokkos::bit_cast<unsigned>(bf[0]), Kokkos::bit_cast<unsigned>(bf[1])};
+          mma_tf32(acc[tap.vh][tap.vw][nt], a[I], bb);
+        }
+      });
+#endif
+    }
+  }
+
+  // ---- what the epilogue sees: per channel slot, runs of consecutive outputs of a row ----
+  // Slot s = 2*nt + e1 is channel 8*nt + 2*tig + e1: accumulator elements e1 (pixel gid) and
+  // 2 + e1 (pixel gid + 8) of n-tile nt. A run is the S outputs of one pixel (its block
+  // positions vw), consecutive in the output row.
+  static constexpr int channels_per_thread = 2 * NT;
+  static constexpr int row_width = S;
+  KOKKOS_FORCEINLINE_FUNCTION int channel(int s) const { return 8 * (s / 2) + 2 * tig + s % 2; }
+  static constexpr int values_per_channel = S * S * 2;
+  template <class F>
+  KOKKOS_FORCEINLINE_FUNCTION void for_each_value(int s, F &&f)
+  {
+    KTCONV_UNROLL
+    for (int a = 0; a < S; ++a)
+      KTCONV_UNROLL
+      for (int b = 0; b < S; ++b)
+        KTCONV_UNROLL
+        for (int half = 0; half < 2; ++half)
+          f(acc[a][b][s / 2][2 * half + s % 2]);
+  }
+  template <class F>
+  KOKKOS_FORCEINLINE_FUNCTION void for_each_row(int s, F &&f) const
+  {
+    KTCONV_UNROLL
+    for (int vh = 0; vh < S; ++vh)
+      KTCONV_UNROLL
+      for (int half = 0; half < 2; ++half)
+      {
+        int const p = pixel(gid + 8 * half);
+        int const row = p / Config::tile_qw, col = p % Config::tile_qw;
+        float v[row_width];
+        KTCONV_UNROLL
+        for (int vw = 0; vw < S; ++vw)
+          v[vw] = acc[vh][vw][s / 2][2 * half + s % 2];
+        f(S * row + vh, S * col, v);
+      }
+  }
+};
+
+} // namespace ktconv::Details
+
+#endif // KOKKOS_ENABLE_CUDA
+
+#endif
