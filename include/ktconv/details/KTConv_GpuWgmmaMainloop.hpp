@@ -61,7 +61,7 @@ struct WgmmaMainloop
     return {4 * kb + c, 8 * nb + r, e / 256, 0};
   }
 
-  float acc[S][S][NT][4];
+  float acc[S][S][1][NT][4]; // one m-tile per warp (the fragment layout of TensorCoreMainloop)
   int warp, gid, tig, col_shift;
 
   KOKKOS_FORCEINLINE_FUNCTION WgmmaMainloop(int warp_, int lane, int col_shift_)
@@ -126,7 +126,7 @@ struct WgmmaMainloop
       for_each_phase_tap<Config>([&](auto index) {
         constexpr int I = decltype(index)::value;
         constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[I];
-        wgmma(acc[tap.vh][tap.vw], a[I], base + std::uint64_t((tap.kh * K + tap.kw) * 64));
+        wgmma(acc[tap.vh][tap.vw][0], a[I], base + std::uint64_t((tap.kh * K + tap.kw) * 64));
       });
       asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
       // the stage is read (and A may be overwritten) only once the group has completed
@@ -143,17 +143,14 @@ struct WgmmaMainloop
         {
           float const bf[2] = {b[64 * nt], b[64 * nt + 32]};
           unsigned const bb[2] = {Kokkos::bit_cast<unsigned>(bf[0]), Kokkos::bit_cast<unsigned>(bf[1])};
-          mma_tf32(acc[tap.vh][tap.vw][nt], a[I], bb);
+          mma_tf32(acc[tap.vh][tap.vw][0][nt], a[I], bb);
         }
       });
 #endif
     }
   }
 
-  // ---- what the epilogue sees: per channel slot, runs of consecutive outputs of a row ----
-  // Slot s = 2*nt + e1 is channel 8*nt + 2*tig + e1: accumulator elements e1 (pixel gid) and
-  // 2 + e1 (pixel gid + 8) of n-tile nt. A run is the S outputs of one pixel (its block
-  // positions vw), consecutive in the output row.
+  // ---- what the epilogue sees: the m16n8 fragments (for_each_fragment_value/_row) ----
   static constexpr int channels_per_thread = 2 * NT;
   static constexpr int row_width = S;
   KOKKOS_FORCEINLINE_FUNCTION int channel(int s) const { return 8 * (s / 2) + 2 * tig + s % 2; }
@@ -161,30 +158,12 @@ struct WgmmaMainloop
   template <class F>
   KOKKOS_FORCEINLINE_FUNCTION void for_each_value(int s, F &&f)
   {
-    KTCONV_UNROLL
-    for (int a = 0; a < S; ++a)
-      KTCONV_UNROLL
-      for (int b = 0; b < S; ++b)
-        KTCONV_UNROLL
-        for (int half = 0; half < 2; ++half)
-          f(acc[a][b][s / 2][2 * half + s % 2]);
+    for_each_fragment_value(acc, s, f);
   }
   template <class F>
   KOKKOS_FORCEINLINE_FUNCTION void for_each_row(int s, F &&f) const
   {
-    KTCONV_UNROLL
-    for (int vh = 0; vh < S; ++vh)
-      KTCONV_UNROLL
-      for (int half = 0; half < 2; ++half)
-      {
-        int const p = pixel(gid + 8 * half);
-        int const row = p / Config::tile_qw, col = p % Config::tile_qw;
-        float v[row_width];
-        KTCONV_UNROLL
-        for (int vw = 0; vw < S; ++vw)
-          v[vw] = acc[vh][vw][s / 2][2 * half + s % 2];
-        f(S * row + vh, S * col, v);
-      }
+    for_each_fragment_row<Config::tile_qw>(acc, s, gid, [&](int) { return pixel(0); }, f);
   }
 };
 
