@@ -107,6 +107,7 @@ struct SimtMainloop
 
   // ---- what the epilogue sees: per channel slot, runs of consecutive outputs of a row ----
   static constexpr int channels_per_thread = CO;
+  static constexpr bool streaming_stores = Config::tma; // see GpuTiledKernel::store_output
   static constexpr int row_width = S * QW;
   // tile-local output channel of slot s
   KOKKOS_FORCEINLINE_FUNCTION int channel(int s) const { return warp * CO + s; }

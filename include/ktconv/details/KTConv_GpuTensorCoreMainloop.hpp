@@ -234,6 +234,7 @@ struct TensorCoreMainloop
   // gid) and 2 + e1 (pixel gid + 8) of n-tile nt. A run is the S outputs of one pixel (its
   // block positions vw), consecutive in the output row.
   static constexpr int channels_per_thread = 2 * NT;
+  static constexpr bool streaming_stores = false; // see GpuTiledKernel::store_output
   static constexpr int row_width = S;
   KOKKOS_FORCEINLINE_FUNCTION int channel(int s) const { return 16 * (warp / 4) + 8 * (s / 2) + 2 * tig + s % 2; }
   static constexpr int values_per_channel = S * S * MT * 2;

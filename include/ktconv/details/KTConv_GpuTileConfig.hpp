@@ -104,14 +104,12 @@ KOKKOS_FORCEINLINE_FUNCTION void mbarrier_expect_bytes(std::uint64_t *bar, unsig
   (void)bytes;
 #endif
 }
-// One arrival (release semantics: this thread's prior shared-memory reads and writes are
-// ordered before the phase completes).
-KOKKOS_FORCEINLINE_FUNCTION void mbarrier_arrive(std::uint64_t *bar)
+// Orders this thread's generic-proxy shared-memory accesses, and those of other threads that
+// happen before them, before its later async-proxy ones (TMA writes into a reused stage).
+KOKKOS_FORCEINLINE_FUNCTION void fence_proxy_async()
 {
 #if defined(KTCONV_DEVICE_HAS_TMA)
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(shared_address(bar)) : "memory");
-#else
-  (void)bar;
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 #endif
 }
 // Waits until the barrier's phase with the given parity has completed.
@@ -226,8 +224,8 @@ struct GpuTileConfig
   static constexpr int scratch_limit_floats = (46800 - 128) / 4;
   // After the stages: the records of the team's recent tiles (GpuTeamTile, 64 bytes each), which
   // the epilogue reads from scratch rather than keeping them in registers (a ring: warps may be
-  // up to a tile apart, and the producer writes a record as it issues the tile's first chunk),
-  // then a "full" and an "empty" mbarrier per stage (TMA pipeline).
+  // up to a tile apart, and the issuing thread writes a record as it issues the tile's first
+  // chunk), then per stage a "full" mbarrier and a warp arrival counter (TMA pipeline).
   static constexpr int tail_floats(int stages) { return (stages + 2 < 4 ? 4 : stages + 2) * 16 + 4 * stages; }
   static constexpr bool fits(int stages, int stage_floats) { return stages * stage_floats + tail_floats(stages) <= scratch_limit_floats; }
   // Weights. cp.async stages them in scratch: transposed [ci][tap][channel] (tap_pitch apart:
@@ -266,7 +264,7 @@ struct GpuTileConfig
   static constexpr int tile_records = stages + 2 < 4 ? 4 : stages + 2;
   static constexpr int tile_records_offset = stages * stage_floats;
   static constexpr int barriers_offset = tile_records_offset + tile_records * 16;
-  static constexpr std::size_t scratch_floats = barriers_offset + 4 * stages;
+  static constexpr std::size_t scratch_floats = barriers_offset + 4 * stages; // full (2 floats), counter
   // Teams are persistent (each loops over tiles); this many run on one SM at a time (the
   // launch bound, which the scratch size above also allows).
   static constexpr int teams_per_sm = 2;

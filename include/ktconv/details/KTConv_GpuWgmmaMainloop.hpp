@@ -152,6 +152,7 @@ struct WgmmaMainloop
 
   // ---- what the epilogue sees: the m16n8 fragments (for_each_fragment_value/_row) ----
   static constexpr int channels_per_thread = 2 * NT;
+  static constexpr bool streaming_stores = false; // see GpuTiledKernel::store_output
   static constexpr int row_width = S;
   KOKKOS_FORCEINLINE_FUNCTION int channel(int s) const { return 8 * (s / 2) + 2 * tig + s % 2; }
   static constexpr int values_per_channel = S * S * 2;
