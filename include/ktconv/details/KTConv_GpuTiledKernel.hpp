@@ -267,7 +267,7 @@ struct GpuTiledKernel
       for (int chunk = 0; chunk < chunks; ++chunk)
       {
         int const b = step % S;
-        mbarrier_wait(full + b, unsigned((step / S) & 1));
+        mbarrier_wait(full + b, unsigned((step / S) & 1)); // the chunk (and the tile's record) landed
         float const *const stage = scratch + b * Config::stage_floats;
         int const c0 = chunk * Config::chunk_ci;
         int const nci = cig - c0 < Config::chunk_ci ? cig - c0 : Config::chunk_ci;
@@ -466,10 +466,11 @@ struct GpuTiledKernel
           store_output(dst + e, v[e]);
     }
   }
-  // One store of outputs: streaming (st.global.cs, evict-first) where the main loop asks for it.
-  // The outputs are written once and not read by this kernel; for the CUDA-core loop, keeping
-  // them from displacing input and weights in L2 measured 4% faster on the seed shape (H100),
-  // while the tensor-core loops, limited by memory traffic, measured 1-3% slower with it.
+  // One store of outputs: streaming (st.global.cs, evict-first) where the main loop asks for it
+  // (the outputs are written once and not read again by this kernel). Measured on the H100, seed
+  // shape: the CUDA-core loop's TMA kernels 3-4% faster with it, its cp.async kernels slower
+  // (more spills: 4.83 against 4.57 ms), the tensor-core loops 1-3% slower; why is not
+  // established, so it is a per-loop choice (Mainloop::streaming_stores).
   template <class V>
   KOKKOS_FORCEINLINE_FUNCTION static void store_output(V *dst, V const &v)
   {
