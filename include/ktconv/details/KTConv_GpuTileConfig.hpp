@@ -129,6 +129,21 @@ KOKKOS_FORCEINLINE_FUNCTION void mbarrier_wait(std::uint64_t *bar, unsigned pari
   (void)parity;
 #endif
 }
+// Named CTA barriers (ids 1..15; 0 is __syncthreads, Kokkos' team barrier) over `threads`
+// threads, whole warps, each warp executing one of the two: arrive (and go on), or arrive and
+// wait until all have arrived. When the barrier completes, each participant's earlier memory
+// accesses are performed relative to all participants (PTX ISA, barrier{.cta}), so one waiter
+// is ordered after everything the arrivers did before arriving.
+KOKKOS_FORCEINLINE_FUNCTION void named_barrier_arrive(int id, int threads)
+{
+  KOKKOS_IF_ON_DEVICE((asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(threads) : "memory");))
+  KOKKOS_IF_ON_HOST(((void)id, (void)threads;))
+}
+KOKKOS_FORCEINLINE_FUNCTION void named_barrier_sync(int id, int threads)
+{
+  KOKKOS_IF_ON_DEVICE((asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");))
+  KOKKOS_IF_ON_HOST(((void)id, (void)threads;))
+}
 KOKKOS_FORCEINLINE_FUNCTION void tma_load_5d(float *dst, void const *map, std::uint64_t *bar, int c0, int c1, int c2,
                                              int c3, int c4)
 {
@@ -225,7 +240,8 @@ struct GpuTileConfig
   // After the stages: the records of the team's recent tiles (GpuTeamTile, 64 bytes each), which
   // the epilogue reads from scratch rather than keeping them in registers (a ring: warps may be
   // up to a tile apart, and the issuing thread writes a record as it issues the tile's first
-  // chunk), then per stage a "full" mbarrier and a warp arrival counter (TMA pipeline).
+  // chunk), then per stage a "full" mbarrier and 8 bytes no longer used (they held a counter of
+  // the warps done with the stage; kept so that the stage counts below stay as measured).
   static constexpr int tail_floats(int stages) { return (stages + 2 < 4 ? 4 : stages + 2) * 16 + 4 * stages; }
   static constexpr bool fits(int stages, int stage_floats) { return stages * stage_floats + tail_floats(stages) <= scratch_limit_floats; }
   // Weights. cp.async stages them in scratch: transposed [ci][tap][channel] (tap_pitch apart:
@@ -264,7 +280,7 @@ struct GpuTileConfig
   static constexpr int tile_records = stages + 2 < 4 ? 4 : stages + 2;
   static constexpr int tile_records_offset = stages * stage_floats;
   static constexpr int barriers_offset = tile_records_offset + tile_records * 16;
-  static constexpr std::size_t scratch_floats = barriers_offset + 4 * stages; // full (2 floats), counter
+  static constexpr std::size_t scratch_floats = barriers_offset + 4 * stages; // full (2 floats), 2 unused
   // Teams are persistent (each loops over tiles); this many run on one SM at a time (the
   // launch bound, which the scratch size above also allows).
   static constexpr int teams_per_sm = 2;

@@ -15,9 +15,9 @@
 //                padding parity are template parameters, so the phase/tap structure unrolls.
 //   staging    : on sm_90+ the TMA pipeline here (run_tma): one thread issues each chunk of input
 //                channels (the patch as a tensor-map box, the weights, packed per call in the
-//                main loop's read order, as a bulk copy) into up to 4 stages, each refilled by
-//                the last warp done with it; otherwise cp.async by every thread
-//                (KTConv_GpuStaging.hpp), double-buffered with team barriers.
+//                main loop's read order, as a bulk copy) into up to 4 stages, each released
+//                through a named barrier and refilled by the warps in turn; otherwise cp.async
+//                by every thread (KTConv_GpuStaging.hpp), double-buffered with team barriers.
 //   main loop  : SimtMainloop (FFMA, IEEE fp32), TensorCoreMainloop<Split> (TF32 mma.sync,
 //                Split = 3 for 3xTF32) or, for TF32 on Hopper, WgmmaMainloop (warpgroup MMA),
 //                chosen by MathMode and the tile (Tf32Mainloop); all accumulate in registers.
@@ -208,21 +208,20 @@ struct GpuTiledKernel
   // The TMA pipeline: the team's stream of (tile, chunk) steps flows through the stages. Step k
   // uses stage k % stages; its "full" mbarrier (phase k / stages) is armed with the chunk's
   // bytes by the thread that issues the step and completed by the copies. When a warp has
-  // computed a stage it counts itself on the stage's arrival counter (last_warp_done), and the
-  // last of the team's warps to do so issues step k + stages into it at once: every stage is
-  // refilled as soon as it is free, and no warp waits to issue. (Before, thread 0 issued each
-  // step once every thread had arrived on an "empty" mbarrier, so warp 0 waited for the slowest
-  // warp, and all 256 threads arrived. H100, seed shape, same machine: TF32 1.50-1.54 ->
-  // 1.45-1.47 ms; the CUDA-core loop, with streaming stores, 4.03-4.08 -> 3.90-3.97 ms. An
-  // "empty" mbarrier beside the counter, which the winner waits on, measured 1-3% slower;
-  // compute-sanitizer's racecheck, which does not follow atomics, reports the refills as
-  // hazards: docs/DESIGN.md.) No team barrier in the loop: warps drift by up to a stage.
+  // computed a stage it releases it (release_stage): warp k % warps waits on the stage's named
+  // barrier and then issues step k + stages into it; the other warps arrive and go on. The
+  // refilling warp rotates, so each warp waits for the others once in `warps` steps and the
+  // rest of the time only arrives. H200, seed shape, one machine instance (docs/PERFORMANCE.md):
+  // ieee 3.87-3.90 ms, TF32 1.37, 3xTF32 2.48, against 3.93 / 1.34-1.35 / 2.52 for the form
+  // before (the last warp done refilled, elected and ordered by an acquire-release counter,
+  // which compute-sanitizer's racecheck does not follow: it reported the refills as hazards) and
+  // 3.97-3.98 / 1.38 / 2.56-2.59 for that election ordered by the named barrier instead.
+  // No team barrier in the loop: warps drift by up to a stage.
   KOKKOS_FUNCTION void run_tma(Team const &team, float *const scratch) const
   {
     constexpr int S = Config::stages;
     GpuTeamTile *const records = reinterpret_cast<GpuTeamTile *>(scratch + Config::tile_records_offset);
     std::uint64_t *const full = reinterpret_cast<std::uint64_t *>(scratch + Config::barriers_offset);
-    unsigned *const arrivals = reinterpret_cast<unsigned *>(full + S); // per stage: warp arrivals, ever
     int const rank = team.team_rank();
     int const warp = rank / 32, lane = rank % 32;
     int const cig = g.in_per_group;
@@ -234,10 +233,7 @@ struct GpuTiledKernel
       return;
     if (rank == 0)
       for (int b = 0; b < S; ++b)
-      {
         mbarrier_init(full + b, 1);
-        arrivals[b] = 0;
-      }
     team.team_barrier();
 
     // Issues step k (chunk k % chunks of the team's tile number k / chunks) into stage k % S, if
@@ -273,9 +269,8 @@ struct GpuTiledKernel
         int const nci = cig - c0 < Config::chunk_ci ? cig - c0 : Config::chunk_ci;
         mainloop.compute(stage, Config::weights_in_global ? chunk_weights(*record, c0) : stage + Config::weights_offset,
                          nci);
-        // The warp is done with the stage; the last warp to be done refills it with step + S.
-        KOKKOS_IF_ON_DEVICE((__syncwarp();))
-        if (lane == 0 && last_warp_done(arrivals + b))
+        // The warp is done with the stage; the step's issuing warp refills it with step + S.
+        if (release_stage(step, warp) && lane == 0)
         {
           fence_proxy_async(); // the warps' reads of the stage (generic proxy) before the copies' writes
           issue_step(step + S);
@@ -289,19 +284,22 @@ struct GpuTiledKernel
       ++iteration;
     }
   }
-  // Elects the last of the team's warps to be done with a stage: one lane per warp, after the
-  // warp's __syncwarp (which orders its lanes' reads of the stage before this lane's later
-  // accesses), adds one to the stage's counter, which grows by `warps` per use of the stage (no
-  // reset needed). Acquire-release: each warp's add releases its reads, and the winner's add
-  // acquires all of them (the adds form one read-modify-write chain), so every read of the
-  // stage happens before the winner refills it.
-  KOKKOS_FORCEINLINE_FUNCTION static bool last_warp_done(unsigned *counter)
+  // Releases the stage of `step` for warp `warp`; returns true in every lane of the warp that
+  // refills it, warp step % warps (each warp in turn). The stage's named barrier (id 1 + step %
+  // stages, over the team) orders the reads: the other warps arrive on it and go on, the
+  // refilling warp waits on it, so every thread's reads of the stage happen before the refill.
+  // No warp can arrive for the stage's next use before this use completes: that needs the
+  // refill, issued after it.
+  KOKKOS_FORCEINLINE_FUNCTION static bool release_stage(int step, int warp)
   {
-    unsigned old = 0;
-    KOKKOS_IF_ON_DEVICE((asm volatile("atom.acq_rel.cta.shared::cta.add.u32 %0, [%1], 1;\n"
-                                      : "=r"(old) : "r"(shared_address(counter)) : "memory");))
-    KOKKOS_IF_ON_HOST((old = (*counter)++;))
-    return (old + 1) % Config::warps == 0;
+    static_assert(Config::stages < 16, "named barriers 1..stages (0 is the team barrier)");
+    bool const refills = warp == step % Config::warps;
+    int const id = 1 + step % Config::stages;
+    if (refills)
+      named_barrier_sync(id, Config::threads);
+    else
+      named_barrier_arrive(id, Config::threads);
+    return refills;
   }
 
   // The cp.async pipeline (GPUs before sm_90, and shapes TMA cannot serve).
