@@ -33,6 +33,15 @@ for m in ieee tf32 tf32x3; do
     --reps 1 --warmup 0 --check 50 --math $m > "$OUT/racecheck_n16_$m.log" 2>&1
   echo "racecheck n16 (two tiles per team, informational) $m: $(grep -E 'RACECHECK SUMMARY' "$OUT/racecheck_n16_$m.log" | tail -1)"
 done
+# The stage-release probe: what racecheck makes of each release form on a 60-line program
+# (benchmarks/probes/stage_release_racecheck.cu; informational).
+if command -v nvcc > /dev/null; then
+  nvcc -O3 -std=c++17 -arch=sm_90 -o /tmp/stage_release_racecheck benchmarks/probes/stage_release_racecheck.cu &&
+    for rel in named mbarrier team; do
+      compute-sanitizer --tool racecheck /tmp/stage_release_racecheck $rel 12 --record > "$OUT/probe_$rel.log" 2>&1
+      echo "probe $rel: $(grep -E 'wrong sums' "$OUT/probe_$rel.log"); racecheck $(grep -E 'RACECHECK SUMMARY' "$OUT/probe_$rel.log" | sed 's/=* RACECHECK SUMMARY: //')"
+    done
+fi
 echo "== compare with PyTorch"
 PYTHONUNBUFFERED=1 python3 benchmarks/compare_gpu.py --bench "$BIN/ktconv-bench" --json "$OUT/compare.json" \
   ${COMPARE_ARGS:-} > "$OUT/compare.log" 2>&1
