@@ -289,7 +289,9 @@ struct GpuTiledKernel
   // stages, over the team) orders the reads: the other warps arrive on it and go on, the
   // refilling warp waits on it, so every thread's reads of the stage happen before the refill.
   // No warp can arrive for the stage's next use before this use completes: that needs the
-  // refill, issued after it.
+  // refill, issued after it. (compute-sanitizer's racecheck does not reliably follow bar.arrive
+  // -> bar.sync: where teams run several tiles it reports accesses this orders, as it does on
+  // benchmarks/probes/stage_release_racecheck.cu; docs/DESIGN.md, "Staging".)
   KOKKOS_FORCEINLINE_FUNCTION static bool release_stage(int step, int warp)
   {
     static_assert(Config::stages < 16, "named barriers 1..stages (0 is the team barrier)");
