@@ -25,9 +25,9 @@ namespace ktconv::Details
 template <class Config>
 struct SimtMainloop
 {
-  static constexpr int K = Config::kernel, S = Config::stride, OFF = Config::max_offset;
+  static constexpr int K = Config::kernel, S = Config::stride;
   static constexpr int CO = 4, QW = 4, QH = Config::tile_qh / 4;
-  static constexpr int window_h = QH + OFF + Config::extra_h, window_w = QW + OFF + Config::extra_w;
+  static constexpr int window_h = QH + Config::reach_h, window_w = QW + Config::reach_w;
   static constexpr bool transposed_weights = true;
   // TMA configurations use weights packed per channel block as [ci][tap][block channel] (a
   // warp's float4, its 4 channels, is a broadcast); cp.async ones the transposed staging layout.

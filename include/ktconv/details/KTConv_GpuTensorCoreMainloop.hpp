@@ -83,7 +83,7 @@ KOKKOS_FORCEINLINE_FUNCTION void for_each_fragment_row(float const (&acc)[S][S][
 template <class Config, int Split>
 struct TensorCoreMainloop
 {
-  static constexpr int K = Config::kernel, S = Config::stride, OFF = Config::max_offset;
+  static constexpr int K = Config::kernel, S = Config::stride;
   static constexpr int PH = Config::pad_phase_h, PW = Config::pad_phase_w;
   static constexpr int pixels_per_warp = Config::tile_qh * Config::tile_qw / 4;
   static constexpr int MT = pixels_per_warp / 16, NT = 2;

@@ -180,9 +180,11 @@ KOKKOS_FORCEINLINE_FUNCTION void bulk_load(float *dst, float const *src, unsigne
 // channels. Output o = o0 + S*u + v (v in [0, S), the "block position") is in phase
 // r_v = (v + P) mod S and reads input o0/S + a + u + c_v - j through tap k = r_v + j*S, where
 // padding = a*S + P and c_v = (v + P) div S. So the phase structure (r_v, c_v, the taps) is
-// known at compile time and only a is a run-time offset. In the staged input patch, whose
-// row 0 is input row o0/S + a - max_offset, output row u of block position v and tap j reads
-// patch row u + c_v - j + max_offset.
+// known at compile time and only a is a run-time offset. The patch spans exactly the offsets
+// c_v - j the taps read, [lowest_offset, lowest_offset + reach] (k3 s2 with padding 1: [0, 1],
+// two input rows per block where the textbook bound (k-1)/s back and c_v forward gives three):
+// its row 0 is input row o0/S + a + lowest_offset, and output row u of block position v and
+// tap j reads patch row u + c_v - j - lowest_offset.
 //
 // Tma selects how chunks are staged: false, cp.async by every thread (patch rows start at a
 // 16-byte boundary, `col_shift` columns before the tile); true (sm_90+), one thread issues the
@@ -191,17 +193,32 @@ KOKKOS_FORCEINLINE_FUNCTION void bulk_load(float *dst, float const *src, unsigne
 // TensorCores: the tile is for the tensor-core loop, whose fragment loads want the TMA box's
 // per-channel size conflict-free (extra rows); the CUDA-core loop reads rows as float4 and gains
 // nothing from them (measured on the H100: without the extra row ieee is 2-3% faster, tf32 3%
-// slower).
-template <int Kernel, int Stride, int PadPhaseH, int PadPhaseW, bool Tma = false, bool TensorCores = true>
+// slower). DeepStaging (tensor cores): a third stage rather than the extra rows where only one
+// of the two fits (3xTF32; see max_tma_stages_staged).
+template <int Kernel, int Stride, int PadPhaseH, int PadPhaseW, bool Tma = false, bool TensorCores = true,
+          bool DeepStaging = false>
 struct GpuTileConfig
 {
   static constexpr int kernel = Kernel;
   static constexpr int stride = Stride;
   static constexpr bool tma = Tma;
   static constexpr int pad_phase_h = PadPhaseH, pad_phase_w = PadPhaseW;
-  static constexpr int max_offset = (Kernel - 1) / Stride; // input rows/cols a tap reaches back
-  static constexpr int extra_h = PadPhaseH > 0 ? 1 : 0;    // c_v reaches 1 for some v
-  static constexpr int extra_w = PadPhaseW > 0 ? 1 : 0;
+  // The least and greatest offset c_v - j over the taps of pad phase P (one axis).
+  static constexpr int tap_offset(int P, bool greatest)
+  {
+    int lo = Kernel, hi = -Kernel;
+    for (int v = 0; v < Stride; ++v)
+      for (int j = 0; (v + P) % Stride + j * Stride < Kernel; ++j)
+      {
+        int const o = (v + P) / Stride - j;
+        lo = o < lo ? o : lo;
+        hi = o > hi ? o : hi;
+      }
+    return greatest ? hi : lo;
+  }
+  static constexpr int lowest_offset_h = tap_offset(PadPhaseH, false), lowest_offset_w = tap_offset(PadPhaseW, false);
+  static constexpr int reach_h = tap_offset(PadPhaseH, true) - lowest_offset_h; // patch rows beyond the tile's
+  static constexpr int reach_w = tap_offset(PadPhaseW, true) - lowest_offset_w;
   static constexpr int warps = 8;
   static constexpr int threads = 32 * warps;
   static constexpr int block_co = 32;                 // output channels per team
@@ -209,8 +226,8 @@ struct GpuTileConfig
   static constexpr int tile_qw = 32;
   static constexpr int out_rows = Stride * tile_qh; // the team's output tile
   static constexpr int out_cols = Stride * tile_qw;
-  static constexpr int patch_h = tile_qh + max_offset + extra_h;
-  static constexpr int patch_w = tile_qw + max_offset + extra_w;
+  static constexpr int patch_h = tile_qh + reach_h;
+  static constexpr int patch_w = tile_qw + reach_w;
   // A tensor-core fragment load reads channels tig (4 apart) x pixels gid (8 consecutive): it
   // touches 32 different banks when the per-channel size is 8 or 24 mod 32 floats.
   static constexpr bool conflict_free(int n) { return n % 32 == 8 || n % 32 == 24; }
@@ -228,8 +245,6 @@ struct GpuTileConfig
         return h;
     return patch_h;
   }
-  static constexpr int patch_rows = Tma && TensorCores ? tma_box_rows() : patch_h;
-  static constexpr int patch_size = Tma ? patch_rows * patch_pitch : pad_to_8_mod_32(patch_h * patch_pitch);
   static constexpr int taps = Kernel * Kernel;
   // Kokkos launches a CUDA team with at most sharedMemPerBlock (48 KB) of shared memory, of
   // which it keeps 8*(team size + 2) bytes, so tiles are sized for 46800 bytes of scratch.
@@ -264,8 +279,33 @@ struct GpuTileConfig
       --s;
     return s;
   }
-  static constexpr int tma_chunk = 8;
-  static constexpr int stages_weights_staged = tma_stages(align32(tma_chunk * patch_size) + align32(tma_chunk * packed_per_ci), 2);
+  // TMA stages with weights staged beside the patch. Chunks of 8 input channels (the tensor-core
+  // loops' k-step). The TF32 loops keep at most two stages (the wgmma loop waits for its MMAs
+  // before releasing a stage; a third, bought with dense rows, measured 2.5% slower), 3xTF32
+  // takes a third where dense rows make room for it (seed shape: 2.37-2.39 against 2.47 ms,
+  // H200). The CUDA-core loop takes up to four, and chunks of 4 where 8 leave room for one
+  // stage only but 4 give three (k4 s2 with padding 1). With three or more stages a stage is
+  // refilled a step late (deferred_release), so that the refilling warp seldom waits for the
+  // others. H200, ieee, batch 32 (docs/PERFORMANCE.md): k3 s2 with padding 0 or 2 and k2 s2,
+  // 3-4 stages of 8 against 2, 9-10% faster; k4 s2 with padding 1, 3 stages of 4 against 1 of
+  // 8, 1.66 against 1.78 ms; the seed shape, 3 stages against 2, 1% faster.
+  static constexpr int max_tma_stages_staged = !TensorCores ? 4 : (DeepStaging ? 3 : 2);
+  static constexpr int staged_stage_floats(int rows, int ci)
+  {
+    return align32(ci * rows * patch_pitch) + align32(ci * packed_per_ci);
+  }
+  // Tensor cores: conflict-free rows, unless DeepStaging gets a third stage by dense ones (only
+  // then: with one staged stage the weights are read from global memory instead, below).
+  static constexpr bool dense_rows_for_stages =
+      DeepStaging && tma_stages(staged_stage_floats(patch_h, 8), max_tma_stages_staged) == 3 &&
+      tma_stages(staged_stage_floats(tma_box_rows(), 8), max_tma_stages_staged) < 3;
+  static constexpr int patch_rows = Tma && TensorCores && !dense_rows_for_stages ? tma_box_rows() : patch_h;
+  static constexpr int patch_size = Tma ? patch_rows * patch_pitch : pad_to_8_mod_32(patch_h * patch_pitch);
+  static constexpr int tma_chunk = !TensorCores && tma_stages(staged_stage_floats(patch_rows, 8), 4) < 2 &&
+                                           tma_stages(staged_stage_floats(patch_rows, 4), 4) >= 3
+                                       ? 4
+                                       : 8;
+  static constexpr int stages_weights_staged = tma_stages(staged_stage_floats(patch_rows, tma_chunk), max_tma_stages_staged);
   static constexpr int max_tma_stages_global = 4;
   static constexpr int stages_weights_global = tma_stages(align32(tma_chunk * patch_size), max_tma_stages_global);
   static constexpr bool weights_in_global = Tma && TensorCores && stages_weights_staged == 1 && stages_weights_global >= 2;
@@ -275,6 +315,9 @@ struct GpuTileConfig
   static constexpr int stages = Tma ? (weights_in_global ? stages_weights_global : stages_weights_staged)
                                     : (fits(2, stage_size(8)) ? 2 : 1);
   static constexpr int chunk_ci = Tma ? tma_chunk : (fits(stages, stage_size(16)) ? 16 : 8);
+  // TMA: the refilling warp waits for the others and refills a stage one step after computing
+  // it, not at once (GpuTiledKernel::run_tma); two stages would lose their one step of prefetch.
+  static constexpr bool deferred_release = Tma && stages >= 3;
   static constexpr int stage_floats = stage_size(chunk_ci);
   static constexpr int weights_offset = align32(chunk_ci * patch_size); // within a stage
   static constexpr int tile_records = stages + 2 < 4 ? 4 : stages + 2;
@@ -324,7 +367,7 @@ struct PhaseTaps
   }
   static constexpr List make()
   {
-    constexpr int K = Config::kernel, S = Config::stride, OFF = Config::max_offset;
+    constexpr int K = Config::kernel, S = Config::stride;
     constexpr int PH = Config::pad_phase_h, PW = Config::pad_phase_w;
     List l{};
     int n = 0;
@@ -332,8 +375,8 @@ struct PhaseTaps
       for (int jh = 0; (vh + PH) % S + jh * S < K; ++jh)
         for (int vw = 0; vw < S; ++vw)
           for (int jw = 0; (vw + PW) % S + jw * S < K; ++jw)
-            l.tap[n++] = PhaseTap{vh, vw, (vh + PH) % S + jh * S, (vw + PW) % S + jw * S, (vh + PH) / S - jh + OFF,
-                                  (vw + PW) / S - jw + OFF};
+            l.tap[n++] = PhaseTap{vh, vw, (vh + PH) % S + jh * S, (vw + PW) % S + jw * S,
+                                  (vh + PH) / S - jh - Config::lowest_offset_h, (vw + PW) / S - jw - Config::lowest_offset_w};
     for (int i = 1; i < n; ++i) // stable insertion sort by window
       for (int j = i; j > 0 && window_before(l.tap[j], l.tap[j - 1]); --j)
       {

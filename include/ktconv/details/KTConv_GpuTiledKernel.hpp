@@ -103,7 +103,7 @@ struct GpuTiledKernel
   using MemorySpace = Kokkos::CudaSpace;
   using Team = typename Kokkos::TeamPolicy<Kokkos::Cuda>::member_type;
   using Plan = PlannedStaging<Config, Mainloop::transposed_weights>;
-  static constexpr int S = Config::stride, OFF = Config::max_offset;
+  static constexpr int S = Config::stride;
 
   // Config::tma: the input as (W, H, channel in group, group, image); boxes of one chunk. The
   // kernel reads it in place (Kokkos passes the functor as a __grid_constant__ parameter); first
@@ -152,8 +152,8 @@ struct GpuTiledKernel
     t.n = int(index / g.groups);
     t.oh0 = th * Config::out_rows;
     t.ow0 = tw * Config::out_cols;
-    t.ih_base = t.oh0 / S + g.h.padding / S - OFF;
-    t.iw_base = t.ow0 / S + g.w.padding / S - OFF;
+    t.ih_base = t.oh0 / S + g.h.padding / S + Config::lowest_offset_h;
+    t.iw_base = t.ow0 / S + g.w.padding / S + Config::lowest_offset_w;
     t.iw_patch0 = t.iw_base - col_shift;
     t.co0 = cb * Config::block_co;
     t.co_valid = g.out_per_group - t.co0 < Config::block_co ? g.out_per_group - t.co0 : Config::block_co;
@@ -216,6 +216,9 @@ struct GpuTiledKernel
   // before (the last warp done refilled, elected and ordered by an acquire-release counter,
   // which compute-sanitizer's racecheck does not follow: it reported the refills as hazards) and
   // 3.97-3.98 / 1.38 / 2.56-2.59 for that election ordered by the named barrier instead.
+  // With three stages or more (Config::deferred_release) the refilling warp first computes one
+  // more step and only then waits and refills: by then the others have almost always arrived,
+  // so it seldom waits, and the refill still lands a step or more ahead of its use.
   // No team barrier in the loop: warps drift by up to a stage.
   KOKKOS_FUNCTION void run_tma(Team const &team, float *const scratch) const
   {
@@ -256,6 +259,7 @@ struct GpuTiledKernel
 
     int step = 0;
     int iteration = 0;
+    int deferred = -1; // deferred_release: the step whose stage this warp refills after this one
     for (;;)
     {
       GpuTeamTile const *const record = records + iteration % Config::tile_records;
@@ -269,11 +273,33 @@ struct GpuTiledKernel
         int const nci = cig - c0 < Config::chunk_ci ? cig - c0 : Config::chunk_ci;
         mainloop.compute(stage, Config::weights_in_global ? chunk_weights(*record, c0) : stage + Config::weights_offset,
                          nci);
-        // The warp is done with the stage; the step's issuing warp refills it with step + S.
-        if (release_stage(step, warp) && lane == 0)
+        // The warp is done with the stage; the step's refilling warp refills it with step + S,
+        // at once or (deferred_release) after its next step.
+        if constexpr (!Config::deferred_release)
         {
-          fence_proxy_async(); // the warps' reads of the stage (generic proxy) before the copies' writes
-          issue_step(step + S);
+          if (release_stage(step, warp) && lane == 0)
+          {
+            fence_proxy_async(); // the warps' reads of the stage (generic proxy) before the copies' writes
+            issue_step(step + S);
+          }
+        }
+        else
+        {
+          if (deferred >= 0) // the stage this warp computed one step ago
+          {
+            named_barrier_sync(stage_barrier(deferred), Config::threads);
+            if (lane == 0)
+            {
+              fence_proxy_async();
+              issue_step(deferred + S);
+            }
+          }
+          // Arrive only after the refill above: the warp that waits on this step's barrier may
+          // issue the next chunk of a tile whose record that refill wrote.
+          bool const refills = warp == step % Config::warps;
+          if (!refills)
+            named_barrier_arrive(stage_barrier(step), Config::threads);
+          deferred = refills ? step : -1;
         }
         ++step;
       }
@@ -283,6 +309,8 @@ struct GpuTiledKernel
         break;
       ++iteration;
     }
+    if (deferred >= 0) // the last step: nothing to refill, but its barrier completes
+      named_barrier_sync(stage_barrier(deferred), Config::threads);
   }
   // Releases the stage of `step` for warp `warp`; returns true in every lane of the warp that
   // refills it, warp step % warps (each warp in turn). The stage's named barrier (id 1 + step %
@@ -294,14 +322,17 @@ struct GpuTiledKernel
   // benchmarks/probes/stage_release_racecheck.cu; docs/DESIGN.md, "Staging".)
   KOKKOS_FORCEINLINE_FUNCTION static bool release_stage(int step, int warp)
   {
-    static_assert(Config::stages < 16, "named barriers 1..stages (0 is the team barrier)");
     bool const refills = warp == step % Config::warps;
-    int const id = 1 + step % Config::stages;
     if (refills)
-      named_barrier_sync(id, Config::threads);
+      named_barrier_sync(stage_barrier(step), Config::threads);
     else
-      named_barrier_arrive(id, Config::threads);
+      named_barrier_arrive(stage_barrier(step), Config::threads);
     return refills;
+  }
+  KOKKOS_FORCEINLINE_FUNCTION static int stage_barrier(int step)
+  {
+    static_assert(Config::stages < 16, "named barriers 1..stages (0 is the team barrier)");
+    return 1 + step % Config::stages;
   }
 
   // The cp.async pipeline (GPUs before sm_90, and shapes TMA cannot serve).
@@ -517,9 +548,9 @@ void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, I
                      (std::int64_t(Config::block_co) * Config::taps) % 4 == 0 &&
                      (std::int64_t(g.out_per_group) * Config::taps) % 4 == 0 &&
                      reinterpret_cast<std::uintptr_t>(weight.data()) % 16 == 0;
-  // Tiles start at input column ow0/S + padding div S - max_offset, with ow0/S a multiple of 4;
+  // Tiles start at input column ow0/S + padding div S + lowest_offset_w, with ow0/S a multiple of 4;
   // rounding that down to a multiple of 4 leaves the same shift for every tile.
-  int const iw0 = g.w.padding / Config::stride - Config::max_offset;
+  int const iw0 = g.w.padding / Config::stride + Config::lowest_offset_w;
   k.col_shift = k.vector_input ? ((iw0 % 4) + 4) % 4 : 0;
   std::int64_t const int_max = std::numeric_limits<int>::max();
   k.small_offsets = std::int64_t(g.in_per_group + Config::chunk_ci) * g.h.in * g.w.in < int_max &&
@@ -668,12 +699,13 @@ inline cudaMemPool_t workspace_pool(int device)
 // (PackWeights) into a buffer from the stream-ordered allocator (workspace_pool; allocated and
 // freed on the execution space's stream: no device synchronization, the launch stays
 // asynchronous).
-template <template <class> class Mainloop, bool TensorCores, int Kernel, int Stride, int PadPhase, class Epilogue>
+template <template <class> class Mainloop, bool TensorCores, bool DeepStaging, int Kernel, int Stride, int PadPhase,
+          class Epilogue>
 void launch_gpu_tiled_with(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
                            Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
                            Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue)
 {
-  using TmaConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, true, TensorCores>;
+  using TmaConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, true, TensorCores, DeepStaging>;
   using CopyConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, false>;
   using TmaLoop = Mainloop<TmaConfig>;
   static bool const disabled = std::getenv("KTCONV_DISABLE_TMA") != nullptr;
@@ -734,15 +766,16 @@ void launch_gpu_tiled(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<f
   switch (math)
   {
   case MathMode::tf32:
-    launch_gpu_tiled_with<Tf32Mainloop, true, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y, epilogue);
+    launch_gpu_tiled_with<Tf32Mainloop, true, false, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y,
+                                                                              epilogue);
     break;
   case MathMode::tf32x3:
-    launch_gpu_tiled_with<Tf32x3Mainloop, true, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y,
-                                                                          epilogue);
+    launch_gpu_tiled_with<Tf32x3Mainloop, true, true, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y,
+                                                                               epilogue);
     break;
   default:
-    launch_gpu_tiled_with<SimtMainloop, false, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y,
-                                                                         epilogue);
+    launch_gpu_tiled_with<SimtMainloop, false, false, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y,
+                                                                               epilogue);
     break;
   }
 }
