@@ -301,8 +301,9 @@ struct GpuTileConfig
       tma_stages(staged_stage_floats(tma_box_rows(), 8), max_tma_stages_staged) < 3;
   static constexpr int patch_rows = Tma && TensorCores && !dense_rows_for_stages ? tma_box_rows() : patch_h;
   static constexpr int patch_size = Tma ? patch_rows * patch_pitch : pad_to_8_mod_32(patch_h * patch_pitch);
-  static constexpr int tma_chunk = !TensorCores && tma_stages(staged_stage_floats(patch_rows, 8), 4) < 2 &&
-                                           tma_stages(staged_stage_floats(patch_rows, 4), 4) >= 3
+  static constexpr int tma_chunk = !TensorCores &&
+                                           tma_stages(staged_stage_floats(patch_rows, 8), max_tma_stages_staged) < 2 &&
+                                           tma_stages(staged_stage_floats(patch_rows, 4), max_tma_stages_staged) >= 3
                                        ? 4
                                        : 8;
   static constexpr int stages_weights_staged = tma_stages(staged_stage_floats(patch_rows, tma_chunk), max_tma_stages_staged);

@@ -208,7 +208,7 @@ struct GpuTiledKernel
   // The TMA pipeline: the team's stream of (tile, chunk) steps flows through the stages. Step k
   // uses stage k % stages; its "full" mbarrier (phase k / stages) is armed with the chunk's
   // bytes by the thread that issues the step and completed by the copies. When a warp has
-  // computed a stage it releases it (release_stage): warp k % warps waits on the stage's named
+  // computed a stage it releases it (`refill` below): warp k % warps waits on the stage's named
   // barrier and then issues step k + stages into it; the other warps arrive and go on. The
   // refilling warp rotates, so each warp waits for the others once in `warps` steps and the
   // rest of the time only arrives. H200, seed shape, one machine instance (docs/PERFORMANCE.md):
@@ -257,6 +257,22 @@ struct GpuTiledKernel
       for (int k = 0; k < S; ++k)
         issue_step(k);
 
+    // Stage release. Warp k % warps refills the stage of step k: it waits on the stage's named
+    // barrier (id 1 + k % stages, over the team) and issues step k + stages into it; every other
+    // warp arrives on that barrier and goes on. When the barrier completes, every thread's reads
+    // of the stage are performed before the refill (PTX ISA, barrier{.cta}). No warp can arrive
+    // for the stage's next use before this use completes: that needs the refill, issued after
+    // it. (compute-sanitizer's racecheck does not reliably follow bar.arrive -> bar.sync: where
+    // teams run several tiles it reports accesses this orders, as it does on
+    // benchmarks/probes/stage_release_racecheck.cu; docs/DESIGN.md, "Staging".)
+    auto refill = [&](int k) {
+      named_barrier_sync(stage_barrier(k), Config::threads);
+      if (lane == 0)
+      {
+        fence_proxy_async(); // the warps' reads of the stage (generic proxy) before the copies' writes
+        issue_step(k + S);
+      }
+    };
     int step = 0;
     int iteration = 0;
     int deferred = -1; // deferred_release: the step whose stage this warp refills after this one
@@ -273,30 +289,22 @@ struct GpuTiledKernel
         int const nci = cig - c0 < Config::chunk_ci ? cig - c0 : Config::chunk_ci;
         mainloop.compute(stage, Config::weights_in_global ? chunk_weights(*record, c0) : stage + Config::weights_offset,
                          nci);
-        // The warp is done with the stage; the step's refilling warp refills it with step + S,
-        // at once or (deferred_release) after its next step.
+        // The warp is done with the stage: its refilling warp refills it at once, or
+        // (deferred_release) after computing its next step.
+        bool const refills = warp == step % Config::warps;
         if constexpr (!Config::deferred_release)
         {
-          if (release_stage(step, warp) && lane == 0)
-          {
-            fence_proxy_async(); // the warps' reads of the stage (generic proxy) before the copies' writes
-            issue_step(step + S);
-          }
+          if (refills)
+            refill(step);
+          else
+            named_barrier_arrive(stage_barrier(step), Config::threads);
         }
         else
         {
           if (deferred >= 0) // the stage this warp computed one step ago
-          {
-            named_barrier_sync(stage_barrier(deferred), Config::threads);
-            if (lane == 0)
-            {
-              fence_proxy_async();
-              issue_step(deferred + S);
-            }
-          }
-          // Arrive only after the refill above: the warp that waits on this step's barrier may
-          // issue the next chunk of a tile whose record that refill wrote.
-          bool const refills = warp == step % Config::warps;
+            refill(deferred);
+          // Arrive only after that refill: the warp that waits on this step's barrier may issue
+          // the next chunk of a tile whose record the refill wrote.
           if (!refills)
             named_barrier_arrive(stage_barrier(step), Config::threads);
           deferred = refills ? step : -1;
@@ -311,23 +319,6 @@ struct GpuTiledKernel
     }
     if (deferred >= 0) // the last step: nothing to refill, but its barrier completes
       named_barrier_sync(stage_barrier(deferred), Config::threads);
-  }
-  // Releases the stage of `step` for warp `warp`; returns true in every lane of the warp that
-  // refills it, warp step % warps (each warp in turn). The stage's named barrier (id 1 + step %
-  // stages, over the team) orders the reads: the other warps arrive on it and go on, the
-  // refilling warp waits on it, so every thread's reads of the stage happen before the refill.
-  // No warp can arrive for the stage's next use before this use completes: that needs the
-  // refill, issued after it. (compute-sanitizer's racecheck does not reliably follow bar.arrive
-  // -> bar.sync: where teams run several tiles it reports accesses this orders, as it does on
-  // benchmarks/probes/stage_release_racecheck.cu; docs/DESIGN.md, "Staging".)
-  KOKKOS_FORCEINLINE_FUNCTION static bool release_stage(int step, int warp)
-  {
-    bool const refills = warp == step % Config::warps;
-    if (refills)
-      named_barrier_sync(stage_barrier(step), Config::threads);
-    else
-      named_barrier_arrive(stage_barrier(step), Config::threads);
-    return refills;
   }
   KOKKOS_FORCEINLINE_FUNCTION static int stage_barrier(int step)
   {
