@@ -70,20 +70,26 @@ TEST(Epilogue, NoEpilogueIsIdentity)
 }
 
 // The form the GPU kernel runs (details/KTConv_DeviceEpilogue.hpp: `* 2^-k` for a power-of-two
-// scale, the two clamps merged into one where the intervals overlap, values transformed in
-// batches) gives the value the model's steps give, for every value class and every kind of
-// (lower, upper, scale): merged and not, power of two or not, scale below 1, negative, zero.
-// (On the host the device clamp is the comparison form; the GPU's max.NaN/min.NaN form is
-// covered by the CUDA runs of the whole suite.)
+// scale, the two clamps merged into one where the intervals overlap, the scaling dropped for
+// scales 2^k >= 1 with finite, exactly scaled bounds, values transformed in batches) gives the
+// value the model's steps give, for every value class and every kind of (lower, upper, scale):
+// merged and not, unscaled and not, power of two or not, scale below 1, negative, zero, bounds
+// near overflow and underflow. (On the host the device clamp is the comparison form; the GPU's
+// max.NaN/min.NaN form is covered by the CUDA runs of the whole suite.)
 TEST(Epilogue, DeviceFormMatchesModel)
 {
   float const inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-  float const params[][3] = {{0.f, 1.f, 2.f},    {0.f, 1.f, 3.f},  {0.f, 1.f, 0.5f},  {-1.f, 2.f, 1.5f},
-                             {0.f, 1.f, 0.f},    {0.f, 1.f, -2.f}, {0.5f, 1.f, 4.f},  {0.25f, 0.5f, 2.f},
-                             {0.f, 1.f, 1e-30f}, {-inf, inf, 2.f}, {1.f, 2.f, 0.25f}, {0.f, 1.f, inf}};
-  std::vector<float> values = {nan, inf, -inf, 0.f, -0.f, 1.f, -1.f, 0.5f, 2.f, 3e38f, -3e38f, 1e-40f};
+  float const params[][3] = {{0.f, 1.f, 2.f},    {0.f, 1.f, 3.f},    {0.f, 1.f, 0.5f},   {-1.f, 2.f, 1.5f},
+                             {0.f, 1.f, 0.f},    {0.f, 1.f, -2.f},   {0.5f, 1.f, 4.f},   {0.25f, 0.5f, 2.f},
+                             {0.f, 1.f, 1e-30f}, {-inf, inf, 2.f},   {1.f, 2.f, 0.25f},  {0.f, 1.f, inf},
+                             {-1.f, 3e38f, 2.f}, {-3e38f, 0.f, 4.f}, {0.f, 1.f, 1024.f}, {1e-45f, 1.f, 2.f},
+                             {0.f, 1.f, 1.f}};
+  std::vector<float> values = {nan,    inf,    -inf,    0.f,    -0.f,   1.f,     -1.f,  0.5f,  2.f,        3e38f,
+                               -3e38f, 1e-40f, -1e-40f, 1e-45f, 3e-39f, 1.5e38f, 2e38f, 0.25f, 0.5000001f, 0.4999999f};
   for (int i = -300; i <= 300; ++i)
     values.push_back(float(i) / 97.f);
+  while (values.size() % 4 != 0) // whole batches of 4 below
+    values.push_back(0.75f);
   for (float b : {0.25f, -0.125f})
     for (auto const &pr : params)
     {
@@ -96,6 +102,17 @@ TEST(Epilogue, DeviceFormMatchesModel)
       e.scale = pr[2];
       auto const device_form = Details::device_epilogue(e);
       auto const op = Details::channel_op(device_form, 0);
+      // the forms the parameters select: the seed's (0, 1, 2) loses its scaling, infinite or
+      // inexactly scaled bounds and scales that are not powers of two >= 1 keep it
+      bool const seed = pr[0] == 0.f && pr[1] == 1.f && pr[2] == 2.f;
+      if (seed || pr[2] == 1024.f || (pr[0] == -1.f && pr[1] == 3e38f))
+      {
+        EXPECT_TRUE(device_form.unscaled_clamp) << pr[0] << " " << pr[1] << " " << pr[2];
+      }
+      if (pr[0] == -inf || pr[2] == 3.f || pr[2] == 0.5f || pr[2] == 1e-30f || pr[2] == inf)
+      {
+        EXPECT_FALSE(device_form.unscaled_clamp) << pr[0] << " " << pr[1] << " " << pr[2];
+      }
       for (std::size_t k = 0; k + 4 <= values.size(); k += 4)
       {
         float batch[4] = {values[k], values[k + 1], values[k + 2], values[k + 3]};
@@ -105,7 +122,8 @@ TEST(Epilogue, DeviceFormMatchesModel)
           float const want = e(values[k + j], 0);
           EXPECT_TRUE(std::isnan(want) ? std::isnan(batch[j]) : batch[j] == want)
               << "x " << values[k + j] << " bias " << b << " lower " << pr[0] << " upper " << pr[1] << " scale "
-              << pr[2] << ": " << batch[j] << " vs " << want << (device_form.merged_clamp ? " (merged)" : "");
+              << pr[2] << ": " << batch[j] << " vs " << want << (device_form.merged_clamp ? " (merged)" : "")
+              << (device_form.unscaled_clamp ? " (unscaled)" : "");
         }
       }
     }

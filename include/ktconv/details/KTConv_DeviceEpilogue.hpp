@@ -54,6 +54,13 @@ KOKKOS_FORCEINLINE_FUNCTION T clamp_propagate_nan_device(T x, T lower, T upper)
 // tighter bounds do not change since lo*s <= a*s <= hi*s.
 // The seed workload (0, 1, 2) becomes clamp(2a, 0, 1) * 0.5: five operations per element
 // instead of eight.
+//
+// And where scale s = 2^k >= 1 and the merged bounds L, H are finite, the scaling goes too:
+//   clamp(a * s, L, H) / s == clamp(a, L / s, H / s)
+// whenever L / s and H / s are exact (checked): a * s is then exact (|s| >= 1 cannot underflow,
+// a power of two adds no digits) or overflows to an infinity, which a finite bound clamps, and
+// a < L/s exactly when a * s < L, a > H/s exactly when a * s > H (NaN stays NaN). The seed
+// workload becomes clamp(a, 0, 0.5): three operations per element after the conv bias.
 template <class T, class MemorySpace>
 struct BiasClampScaleDeviceEpilogue
 {
@@ -62,6 +69,8 @@ struct BiasClampScaleDeviceEpilogue
   bool has_bias, exact_inverse;
   bool merged_clamp;
   T merged_lower, merged_upper;
+  bool unscaled_clamp;
+  T unscaled_lower, unscaled_upper;
 
   // One channel's epilogue as a pure function of the value (no memory reads): kernels hoist it
   // out of their per-element loops.
@@ -72,6 +81,8 @@ struct BiasClampScaleDeviceEpilogue
     bool exact_inverse;
     bool merged_clamp;
     T merged_lower, merged_upper;
+    bool unscaled_clamp;
+    T unscaled_lower, unscaled_upper;
     KOKKOS_FORCEINLINE_FUNCTION T before_division(T value) const
     {
       T y = value + bias;
@@ -85,12 +96,23 @@ struct BiasClampScaleDeviceEpilogue
     }
     KOKKOS_FORCEINLINE_FUNCTION T operator()(T value) const
     {
+      if (unscaled_clamp)
+        return clamp_propagate_nan_device(value + bias, unscaled_lower, unscaled_upper);
       T const y = before_division(value);
       return exact_inverse ? y * inverse_scale : y / scale;
     }
     template <int N>
     KOKKOS_FORCEINLINE_FUNCTION void apply(T (&v)[N]) const
     {
+      if (unscaled_clamp)
+      {
+#if defined(__CUDA_ARCH__)
+#pragma unroll
+#endif
+        for (int e = 0; e < N; ++e)
+          v[e] = clamp_propagate_nan_device(v[e] + bias, unscaled_lower, unscaled_upper);
+        return;
+      }
       if (merged_clamp)
       {
 #if defined(__CUDA_ARCH__)
@@ -132,7 +154,10 @@ struct BiasClampScaleDeviceEpilogue
                      exact_inverse,
                      merged_clamp,
                      merged_lower,
-                     merged_upper};
+                     merged_upper,
+                     unscaled_clamp,
+                     unscaled_lower,
+                     unscaled_upper};
   }
   KOKKOS_FORCEINLINE_FUNCTION T operator()(T value, int channel) const
   {
@@ -151,6 +176,13 @@ BiasClampScaleDeviceEpilogue<T, MemorySpace> device_epilogue(BiasClampScaleEpilo
   T const lo_s = e.lower * e.scale, hi_s = e.upper * e.scale;
   bool const merged = e.scale > T(0) && std::isfinite(double(e.scale)) && e.lower <= e.upper && lo_s <= e.upper &&
                       e.lower <= hi_s;
+  T const merged_lower = merged ? (e.lower > lo_s ? e.lower : lo_s) : T(0);
+  T const merged_upper = merged ? (e.upper < hi_s ? e.upper : hi_s) : T(0);
+  // unscaled clamp: s = 2^k >= 1, finite merged bounds, and L / s, H / s exact (see the type)
+  T const unscaled_lower = merged_lower / e.scale, unscaled_upper = merged_upper / e.scale;
+  bool const unscaled = merged && power_of_two && e.scale >= T(1) && std::isfinite(double(merged_lower)) &&
+                        std::isfinite(double(merged_upper)) && unscaled_lower * e.scale == merged_lower &&
+                        unscaled_upper * e.scale == merged_upper;
   return {e.bias,
           e.lower,
           e.upper,
@@ -159,8 +191,11 @@ BiasClampScaleDeviceEpilogue<T, MemorySpace> device_epilogue(BiasClampScaleEpilo
           e.bias.extent(0) != 0,
           power_of_two && std::isfinite(double(inverse)) && inverse != T(0) && std::isnormal(double(inverse)),
           merged,
-          merged ? (e.lower > lo_s ? e.lower : lo_s) : T(0),
-          merged ? (e.upper < hi_s ? e.upper : hi_s) : T(0)};
+          merged_lower,
+          merged_upper,
+          unscaled,
+          unscaled ? unscaled_lower : T(0),
+          unscaled ? unscaled_upper : T(0)};
 }
 
 // The per-channel form of any epilogue: its for_channel() where it has one, else a closure over

@@ -126,7 +126,8 @@ struct SimtMainloop
           for (int j = 0; j < QW; ++j)
             f(acc[a][b][i][j][s]);
   }
-  // Calls f(tile row, tile column, float (&)[row_width]) for each run of slot s's outputs.
+  // Calls f(tile row, tile column, float (&)[row_width]) for each run of slot s's outputs; the
+  // runs come in the same order at the same places for every slot (store_tile relies on it).
   template <class F>
   KOKKOS_FORCEINLINE_FUNCTION void for_each_row(int s, F &&f) const
   {

@@ -59,6 +59,7 @@ KOKKOS_FORCEINLINE_FUNCTION void for_each_fragment_value(float (&acc)[S][S][MT][
 // Calls f(tile row, tile column, float (&)[S]) for each run of slot s's outputs: the S outputs of
 // one pixel (its block positions vw), consecutive in the output row. first_pixel(m) is m-tile m's
 // first pixel (row-major over the tile's tile_qw columns; an m-tile is 16 pixels of one row).
+// The runs come in the same order at the same places for every slot (store_tile relies on it).
 template <int TileQw, int S, int MT, int NT, class FirstPixel, class F>
 KOKKOS_FORCEINLINE_FUNCTION void for_each_fragment_row(float const (&acc)[S][S][MT][NT][4], int s, int gid,
                                                        FirstPixel &&first_pixel, F &&f)

@@ -423,49 +423,91 @@ struct GpuTiledKernel
   // loaded once, no per-element branches); then each run of consecutive outputs of a row is
   // stored, as float4/float2 pieces where aligned. Each output is written once. Tiles wholly
   // inside the output take a path without bounds checks, with 32-bit offsets in the plane.
-  KOKKOS_FORCEINLINE_FUNCTION void store_tile(GpuTeamTile const &t, Mainloop &mainloop) const
+  // Work that does not depend on the slot is done once per tile (TF32 on the seed shape spends
+  // as long in the epilogue as in its main loop): the record's fields are read from scratch
+  // once (the compiler cannot keep them in registers across the global stores), the interior
+  // test is outside the slot loop, and a run's offset in the plane, which is the same for
+  // every slot (Mainloop::for_each_row), is computed once.
+  KOKKOS_FORCEINLINE_FUNCTION void store_tile(GpuTeamTile const &record, Mainloop &mainloop) const
   {
-    constexpr int W = Mainloop::row_width;
+    int const n = record.n, oh0 = record.oh0, ow0 = record.ow0, co_valid = record.co_valid;
+    int const co0 = record.group * g.out_per_group + record.co0; // the block's first channel
     std::int64_t const out_plane = std::int64_t(g.h.out) * g.w.out;
-    bool const interior = vector_stores && small_planes && t.oh0 + Config::out_rows <= g.h.out &&
-                          t.ow0 + Config::out_cols <= g.w.out;
     int const w_out = g.w.out;
-    KTCONV_UNROLL
-    for (int s = 0; s < Mainloop::channels_per_thread; ++s)
-    {
+    // Every slot's conv bias and epilogue constants, loaded before any is used: one memory
+    // latency per tile rather than one per slot. Slots past co_valid read channel co0 and are
+    // skipped.
+    constexpr int N = Mainloop::channels_per_thread;
+    auto const channel_of = [&](int s) {
       int const local = mainloop.channel(s);
-      if (local >= t.co_valid)
-        continue;
-      int const co = t.group * g.out_per_group + t.co0 + local;
-      auto const op = channel_op(epilogue, co);
-      // conv bias first, then the epilogue: PyTorch's order (conv(x) + b, then the tail);
-      // x + (-0.0) == x for every x, so a missing bias adds -0.0 (no branch)
-      float const cbias = g.has_conv_bias ? conv_bias(co) : -0.0f;
+      return co0 + (local < co_valid ? local : 0);
+    };
+    // conv bias first, then the epilogue: PyTorch's order (conv(x) + b, then the tail);
+    // x + (-0.0) == x for every x, so a missing bias adds -0.0 (no branch)
+    auto const cbiases = per_slot<N>([&](int s) { return g.has_conv_bias ? conv_bias(channel_of(s)) : -0.0f; });
+    auto const ops = per_slot<N>([&](int s) { return channel_op(epilogue, channel_of(s)); });
+    auto const transform = [&](int s) {
       transform_slot(mainloop, s, [&](auto &v) {
         KTCONV_UNROLL
         for (int e = 0; e < Mainloop::values_per_channel; ++e)
-          v[e] += cbias;
-        apply_channel_op(op, v);
+          v[e] += cbiases[s];
+        apply_channel_op(ops[s], v);
       });
-      float *const yc = y.data() + (std::int64_t(t.n) * g.out_channels + co) * out_plane;
-      if (interior)
+    };
+    constexpr int W = Mainloop::row_width;
+    float *const y0 = y.data() + (std::int64_t(n) * g.out_channels + co0) * out_plane; // channel co0, (0, 0)
+    bool const interior =
+        vector_stores && small_planes && oh0 + Config::out_rows <= g.h.out && ow0 + Config::out_cols <= w_out;
+    if (interior)
+    {
+      constexpr int runs = Mainloop::values_per_channel / W;
+      int offset[runs]; // of each run from the tile's corner (fits in int: small_planes)
+      int k = 0;
+      mainloop.for_each_row(0, [&](int r, int c, float const(&)[W]) { offset[k++] = r * w_out + c; });
+      float *const corner = y0 + (oh0 * w_out + ow0);
+      KTCONV_UNROLL
+      for (int s = 0; s < N; ++s)
       {
-        float *const yt = yc + t.oh0 * w_out + t.ow0; // the tile's corner (offsets fit in int)
-        mainloop.for_each_row(s, [&](int r, int c, float const(&v)[W]) { store_run<true>(yt + (r * w_out + c), v, W); });
+        int const local = mainloop.channel(s);
+        if (local >= co_valid)
+          continue;
+        transform(s);
+        float *const yt = corner + local * out_plane;
+        k = 0;
+        mainloop.for_each_row(s, [&](int, int, float const(&v)[W]) { store_run<true>(yt + offset[k++], v, W); });
       }
-      else
-        mainloop.for_each_row(s, [&](int r, int c, float const(&v)[W]) {
-          int const oh = t.oh0 + r, ow = t.ow0 + c;
-          if (oh < g.h.out && ow < w_out)
-          {
-            float *const dst = yc + std::int64_t(oh) * w_out + ow;
-            if (vector_stores && ow + W <= w_out)
-              store_run<true>(dst, v, W);
-            else
-              store_run<false>(dst, v, w_out - ow);
-          }
-        });
+      return;
     }
+    KTCONV_UNROLL
+    for (int s = 0; s < N; ++s)
+    {
+      int const local = mainloop.channel(s);
+      if (local >= co_valid)
+        continue;
+      transform(s);
+      float *const yc = y0 + local * out_plane;
+      mainloop.for_each_row(s, [&](int r, int c, float const(&v)[W]) {
+        int const oh = oh0 + r, ow = ow0 + c;
+        if (oh < g.h.out && ow < w_out)
+        {
+          float *const dst = yc + std::int64_t(oh) * w_out + ow;
+          if (vector_stores && ow + W <= w_out)
+            store_run<true>(dst, v, W);
+          else
+            store_run<false>(dst, v, w_out - ow);
+        }
+      });
+    }
+  }
+
+  // {f(0), ..., f(N - 1)} as a Kokkos::Array (built in place: f's result type need not be
+  // default-constructible, as a user's epilogue functor need not be).
+  template <int N, class F>
+  KOKKOS_FORCEINLINE_FUNCTION static auto per_slot(F &&f)
+  {
+    return [&]<int... I>(std::integer_sequence<int, I...>) {
+      return Kokkos::Array<decltype(f(0)), N>{{f(I)...}};
+    }(std::make_integer_sequence<int, N>{});
   }
 
   // Stores the first min(n, W) values of a run; Vector: all W, in float4/float2 pieces.
