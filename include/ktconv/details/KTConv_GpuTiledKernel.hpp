@@ -423,81 +423,102 @@ struct GpuTiledKernel
   // loaded once, no per-element branches); then each run of consecutive outputs of a row is
   // stored, as float4/float2 pieces where aligned. Each output is written once. Tiles wholly
   // inside the output take a path without bounds checks, with 32-bit offsets in the plane.
-  // Work that does not depend on the slot is done once per tile (TF32 on the seed shape spends
-  // as long in the epilogue as in its main loop): the record's fields are read from scratch
-  // once (the compiler cannot keep them in registers across the global stores), the interior
-  // test is outside the slot loop, and a run's offset in the plane, which is the same for
-  // every slot (Mainloop::for_each_row), is computed once.
+  // TMA kernels (per_tile) do the work that does not depend on the slot once per tile (TF32 on
+  // the seed shape spent as long in its epilogue as in its main loop): every slot's bias loads
+  // are issued together (one memory latency, not one per slot), the record's fields are read
+  // from scratch once (the compiler cannot keep them across the global stores), and a run's
+  // offset in the plane, the same for every slot (Mainloop::for_each_row), is computed once.
+  // The cp.async kernels, which spill already, read the record and each slot's constants where
+  // they use them: holding them in registers made them 2-10% slower (H200 with TMA disabled,
+  // seed ieee 4.53 -> 4.73 ms; docs/PERFORMANCE.md).
   KOKKOS_FORCEINLINE_FUNCTION void store_tile(GpuTeamTile const &record, Mainloop &mainloop) const
   {
-    int const n = record.n, oh0 = record.oh0, ow0 = record.ow0, co_valid = record.co_valid;
-    int const co0 = record.group * g.out_per_group + record.co0; // the block's first channel
+    constexpr bool per_tile = Config::tma;
+    // the record's fields: copied (read once) or referenced (read from scratch where used)
+    std::conditional_t<per_tile, GpuTeamTile const, GpuTeamTile const &> t = record;
+    int const co0 = t.group * g.out_per_group + t.co0; // the block's first channel
     std::int64_t const out_plane = std::int64_t(g.h.out) * g.w.out;
     int const w_out = g.w.out;
-    // Every slot's conv bias and epilogue constants, loaded before any is used: one memory
-    // latency per tile rather than one per slot. Slots past co_valid read channel co0 and are
-    // skipped.
     constexpr int N = Mainloop::channels_per_thread;
-    auto const channel_of = [&](int s) {
+    auto const channel_of = [&](int s) { // slots past co_valid (skipped below) read channel co0
       int const local = mainloop.channel(s);
-      return co0 + (local < co_valid ? local : 0);
+      return co0 + (local < t.co_valid ? local : 0);
     };
     // conv bias first, then the epilogue: PyTorch's order (conv(x) + b, then the tail);
     // x + (-0.0) == x for every x, so a missing bias adds -0.0 (no branch)
-    auto const cbiases = per_slot<N>([&](int s) { return g.has_conv_bias ? conv_bias(channel_of(s)) : -0.0f; });
-    auto const ops = per_slot<N>([&](int s) { return channel_op(epilogue, channel_of(s)); });
-    auto const transform = [&](int s) {
-      transform_slot(mainloop, s, [&](auto &v) {
-        KTCONV_UNROLL
-        for (int e = 0; e < Mainloop::values_per_channel; ++e)
-          v[e] += cbiases[s];
-        apply_channel_op(ops[s], v);
-      });
-    };
+    auto const cbias_of = [&](int s) { return g.has_conv_bias ? conv_bias(channel_of(s)) : -0.0f; };
+    auto const op_of = [&](int s) { return channel_op(epilogue, channel_of(s)); };
     constexpr int W = Mainloop::row_width;
-    float *const y0 = y.data() + (std::int64_t(n) * g.out_channels + co0) * out_plane; // channel co0, (0, 0)
+    float *const y0 = y.data() + (std::int64_t(t.n) * g.out_channels + co0) * out_plane; // channel co0, (0, 0)
     bool const interior =
-        vector_stores && small_planes && oh0 + Config::out_rows <= g.h.out && ow0 + Config::out_cols <= w_out;
-    if (interior)
-    {
-      constexpr int runs = Mainloop::values_per_channel / W;
-      int offset[runs]; // of each run from the tile's corner (fits in int: small_planes)
-      int k = 0;
-      mainloop.for_each_row(0, [&](int r, int c, float const(&)[W]) { offset[k++] = r * w_out + c; });
-      float *const corner = y0 + (oh0 * w_out + ow0);
+        vector_stores && small_planes && t.oh0 + Config::out_rows <= g.h.out && t.ow0 + Config::out_cols <= w_out;
+    // The slots, given each slot's conv bias and per-channel op.
+    auto const store_slots = [&](auto const &cbias_at, auto const &op_at) {
+      auto const transform = [&](int s) {
+        float const cbias = cbias_at(s);
+        transform_slot(mainloop, s, [&](auto &v) {
+          KTCONV_UNROLL
+          for (int e = 0; e < Mainloop::values_per_channel; ++e)
+            v[e] += cbias;
+          apply_channel_op(op_at(s), v);
+        });
+      };
+      if (interior)
+      {
+        constexpr int runs = Mainloop::values_per_channel / W;
+        [[maybe_unused]] int offset[runs]; // of each run from the tile's corner (fits in int: small_planes)
+        int k = 0;
+        if constexpr (per_tile)
+          mainloop.for_each_row(0, [&](int r, int c, float const(&)[W]) { offset[k++] = r * w_out + c; });
+        float *const corner = y0 + (t.oh0 * w_out + t.ow0);
+        KTCONV_UNROLL
+        for (int s = 0; s < N; ++s)
+        {
+          int const local = mainloop.channel(s);
+          if (local >= t.co_valid)
+            continue;
+          transform(s);
+          float *const yt = corner + local * out_plane;
+          k = 0;
+          mainloop.for_each_row(s, [&](int r, int c, float const(&v)[W]) {
+            if constexpr (per_tile)
+              store_run<true>(yt + offset[k++], v, W);
+            else
+              store_run<true>(yt + (r * w_out + c), v, W);
+          });
+        }
+        return;
+      }
       KTCONV_UNROLL
       for (int s = 0; s < N; ++s)
       {
         int const local = mainloop.channel(s);
-        if (local >= co_valid)
+        if (local >= t.co_valid)
           continue;
         transform(s);
-        float *const yt = corner + local * out_plane;
-        k = 0;
-        mainloop.for_each_row(s, [&](int, int, float const(&v)[W]) { store_run<true>(yt + offset[k++], v, W); });
+        float *const yc = y0 + local * out_plane;
+        mainloop.for_each_row(s, [&](int r, int c, float const(&v)[W]) {
+          int const oh = t.oh0 + r, ow = t.ow0 + c;
+          if (oh < g.h.out && ow < w_out)
+          {
+            float *const dst = yc + std::int64_t(oh) * w_out + ow;
+            if (vector_stores && ow + W <= w_out)
+              store_run<true>(dst, v, W);
+            else
+              store_run<false>(dst, v, w_out - ow);
+          }
+        });
       }
-      return;
-    }
-    KTCONV_UNROLL
-    for (int s = 0; s < N; ++s)
+    };
+    // per_tile: every slot's constants loaded before any is used (one memory latency per tile)
+    if constexpr (per_tile)
     {
-      int const local = mainloop.channel(s);
-      if (local >= co_valid)
-        continue;
-      transform(s);
-      float *const yc = y0 + local * out_plane;
-      mainloop.for_each_row(s, [&](int r, int c, float const(&v)[W]) {
-        int const oh = oh0 + r, ow = ow0 + c;
-        if (oh < g.h.out && ow < w_out)
-        {
-          float *const dst = yc + std::int64_t(oh) * w_out + ow;
-          if (vector_stores && ow + W <= w_out)
-            store_run<true>(dst, v, W);
-          else
-            store_run<false>(dst, v, w_out - ow);
-        }
-      });
+      auto const cbiases = per_slot<N>(cbias_of);
+      auto const ops = per_slot<N>(op_of);
+      store_slots([&](int s) { return cbiases[s]; }, [&](int s) -> auto const & { return ops[s]; });
     }
+    else
+      store_slots(cbias_of, op_of);
   }
 
   // {f(0), ..., f(N - 1)} as a Kokkos::Array (built in place: f's result type need not be
