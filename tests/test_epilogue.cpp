@@ -2,12 +2,16 @@
 // infinities clamped, and the steps run in the model's order with rounding in T.
 #include "support/Harness.hpp"
 
+#include <ktconv/details/KTConv_ConvTranspose2dImpl.hpp> // instantiates the kernels for a user's epilogue
 #include <ktconv/details/KTConv_DeviceEpilogue.hpp>
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <limits>
+#include <random>
 #include <vector>
 
 using namespace ktconv;
@@ -127,4 +131,81 @@ TEST(Epilogue, DeviceFormMatchesModel)
         }
       }
     }
+}
+
+namespace
+{
+// A user's epilogue as docs/DESIGN.md describes them: a functor T(T value, int channel), here
+// with state of its own (a per-channel table in the execution space's memory) and no default
+// constructor, which no kernel may need.
+template <class T, class MemorySpace>
+struct ChannelAffine
+{
+  Kokkos::View<T const *, MemorySpace> offset;
+  T factor;
+  ChannelAffine(Kokkos::View<T const *, MemorySpace> o, T f) : offset(o), factor(f) {}
+  KOKKOS_FUNCTION T operator()(T value, int channel) const { return value * factor + offset(channel); }
+};
+} // namespace
+
+// A user's epilogue compiles through conv_transpose2d and runs on every kernel that can compute
+// the problem (every math mode of the GPU kernel, both its staging paths), on every space:
+// applied after conv_bias, to every output (poisoned before each run), with its own channel.
+TEST(Epilogue, UserFunctorOnEveryKernel)
+{
+  using test::compare;
+  // fresh inputs each run (KTCONV_TEST_SEED repeats one); the seed is in every failure message
+  char const *const fixed = std::getenv("KTCONV_TEST_SEED");
+  std::uint64_t const seed = fixed ? std::strtoull(fixed, nullptr, 10) + 7 : std::random_device{}();
+  std::mt19937_64 rng(seed);
+  ConvTranspose2dParams p;
+  p.in_channels = 12;
+  p.out_channels = 40; // two channel blocks of the GPU kernel, the second partial
+  p.kernel_size = 3;
+  p.stride = 2;
+  p.padding = 1;
+  p.output_padding = 1;
+  p.bias = true;
+  for (std::int64_t w : {36, 19}) // the GPU kernel's TMA and cp.async staging
+  {
+    test::Problem const pr = test::random_problem(rng, p, 2, 9, w, false);
+    std::vector<double> const offset = test::random_vector(rng, p.out_channels);
+    double const factor = 0.75;
+    // reference: the convolution, then the functor in double; its bound grows with it
+    auto ref = test::reference_conv_transpose2d(pr.params, pr.x, pr.weight, pr.conv_bias, pr.epilogue);
+    for (std::size_t i = 0; i < ref.y.size(); ++i)
+    {
+      std::size_t const c = i / std::size_t(ref.y.h * ref.y.w) % std::size_t(ref.y.c);
+      ref.y.data[i] = ref.y.data[i] * factor + offset[c];
+      ref.abs_sum.data[i] = ref.abs_sum.data[i] * factor + std::abs(offset[c]);
+    }
+    test::for_each_space([&](auto space) {
+      using Space = decltype(space);
+      using M = typename Space::memory_space;
+      auto const x = test::to_device<float, M>(pr.x, "x");
+      auto const wt = test::to_device<float, M>(pr.weight, "w");
+      auto const cb = test::to_device<float, M>(pr.conv_bias, "conv_bias");
+      ChannelAffine<float, M> const epilogue(test::to_device<float, M>(offset, "offset"), float(factor));
+      auto const e = output_extents(p, pr.x.n, pr.x.c, pr.x.h, pr.x.w);
+      Kokkos::View<float ****, Kokkos::LayoutRight, M> y("y", e[0], e[1], e[2], e[3]);
+      for (Algorithm a : test::algorithms_for<Space>(p, 9, w))
+        for (MathMode m : {MathMode::ieee, MathMode::tf32, MathMode::tf32x3})
+        {
+          Options o;
+          o.algorithm = a;
+          o.math = m;
+          Kokkos::deep_copy(y, std::numeric_limits<float>::quiet_NaN());
+          conv_transpose2d(space, p, x, wt, cb, y, epilogue, o);
+          space.fence();
+          auto const hy = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, y);
+          test::Tensor4 got(e[0], e[1], e[2], e[3]);
+          for (std::size_t i = 0; i < got.size(); ++i)
+            got.data[i] = double(hy.data()[i]);
+          double const unit = m == MathMode::tf32 ? 0x1p-10 : m == MathMode::tf32x3 ? 0x1p-20 : 0;
+          auto const cmp = compare<float>(got, ref, 2, unit);
+          EXPECT_TRUE(cmp.ok) << Space::name() << " " << to_string(a) << " " << to_string(m) << " w " << w << " seed "
+                              << seed << ": " << cmp.bad << " bad, first " << cmp.first_bad;
+        }
+    });
+  }
 }

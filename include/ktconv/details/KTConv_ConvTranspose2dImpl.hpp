@@ -19,7 +19,10 @@
 namespace ktconv::Details
 {
 
-inline EpilogueFacts epilogue_facts(NoEpilogue const &)
+// What check_arguments validates of an epilogue: nothing for NoEpilogue or a user's functor
+// (its parameters are its own), bias and clamp bounds for BiasClampScaleEpilogue.
+template <class Epilogue>
+EpilogueFacts epilogue_facts(Epilogue const &)
 {
   return {};
 }

@@ -575,13 +575,13 @@ void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, I
                              Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue,
                              CUtensorMap const *x_map, float const *packed_weights)
 {
-  GpuTiledKernel<Config, Mainloop, Epilogue> k{};
+  // (the epilogue is initialized, not assigned: a user's functor need not be default-constructible)
+  GpuTiledKernel<Config, Mainloop, Epilogue> k{.epilogue = epilogue};
   k.x = x;
   k.weight = weight;
   k.conv_bias = conv_bias;
   k.y = y;
   k.g = g;
-  k.epilogue = epilogue;
   if (x_map)
     k.x_map = *x_map;
   k.packed_weights = packed_weights;

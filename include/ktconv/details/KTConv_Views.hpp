@@ -53,7 +53,13 @@ Input1<typename View::non_const_value_type, MemorySpace> as_input1(View const &v
   return Input1<typename View::non_const_value_type, MemorySpace>(v.data(), v.extent(0));
 }
 
-// Epilogues the library is compiled for, in their canonical form.
+// Epilogues the library is compiled for, in their canonical form; any other epilogue (a user's
+// functor, instantiated through details/KTConv_ConvTranspose2dImpl.hpp) as it is.
+template <class T, class MemorySpace, class Epilogue>
+Epilogue canonical_epilogue(Epilogue const &e)
+{
+  return e;
+}
 template <class T, class MemorySpace>
 NoEpilogue canonical_epilogue(NoEpilogue const &e)
 {
