@@ -67,13 +67,16 @@ struct SimtMainloop
   KOKKOS_FORCEINLINE_FUNCTION void compute_shifted(float const *patch, float const *w, int nci)
   {
     constexpr int vecs = (Shift + window_w + 3) / 4; // float4 per window row
-    for (int ci = 0; ci < nci; ++ci)
+    // Pointers stepped per channel: their addresses are then IADDs, not IMADs of the channel
+    // index, which the FFMAs keep the FMA pipe too busy for (math pipe throttle).
+    float const *pp = patch + (lr * QH) * Config::patch_pitch + lc * QW;
+    float const *wp = w + warp * CO;
+    for (int ci = 0; ci < nci; ++ci, pp += Config::patch_size, wp += w_ci_stride)
     {
       // The thread's input window: patch rows lr*QH + [0, window_h), columns
       // Shift + lc*QW + [0, window_w), read as float4 (conflict-free: a quarter warp reads one
       // contiguous row).
       float win[window_h][4 * vecs];
-      float const *pp = patch + ci * Config::patch_size + (lr * QH) * Config::patch_pitch + lc * QW;
       KTCONV_UNROLL
       for (int i = 0; i < window_h; ++i)
         KTCONV_UNROLL
@@ -85,7 +88,6 @@ struct SimtMainloop
           win[i][4 * h + 2] = v.z;
           win[i][4 * h + 3] = v.w;
         }
-      float const *wp = w + ci * w_ci_stride + warp * CO;
       for_each_phase_tap<Config>([&](auto index) {
         constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[decltype(index)::value];
         float const *const wt = wp + (tap.kh * K + tap.kw) * w_tap_stride;
