@@ -108,26 +108,26 @@ struct GpuTiledKernel
   // Config::tma: the input as (W, H, channel in group, group, image); boxes of one chunk. The
   // kernel reads it in place (Kokkos passes the functor as a __grid_constant__ parameter); first
   // in the functor, so it sits at the start of the parameter, which is aligned for it.
-  CUtensorMap x_map;
+  CUtensorMap x_map{};
   // Config::tma: the weights packed by the main loop (PackWeights), one block of
   // packed_block_floats per (group, channel block).
-  float const *packed_weights;
-  std::int64_t packed_block_floats;
-  Input4<float, MemorySpace> x, weight;
-  Input1<float, MemorySpace> conv_bias;
-  Output4<float, MemorySpace> y;
-  ConvGeometry g;
+  float const *packed_weights{};
+  std::int64_t packed_block_floats{};
+  Input4<float, MemorySpace> x{}, weight{};
+  Input1<float, MemorySpace> conv_bias{};
+  Output4<float, MemorySpace> y{};
+  ConvGeometry g{};
   Epilogue epilogue;
-  int tiles_h, tiles_w;    // tiles per axis
-  int co_blocks;           // ceil(out_per_group / block_co)
-  std::int64_t num_tiles;  // batch * groups * tiles_h * tiles_w * co_blocks
-  bool small_tiles;        // num_tiles fits in int
-  bool small_planes;       // an output plane's offsets fit in int
-  bool vector_stores;      // a row run of outputs can be stored as float4 (or float2) pieces
-  bool vector_input;       // input rows are 16-byte aligned: stage them 16 bytes at a time
-  bool vector_weights;     // every channel block's weight slice is 16-byte aligned
-  int col_shift;           // columns between patch column 0 and the tile's first input column
-  bool small_offsets;      // a group's input and weight offsets fit in int (PlannedStaging)
+  int tiles_h{}, tiles_w{}; // tiles per axis
+  int co_blocks{};         // ceil(out_per_group / block_co)
+  std::int64_t num_tiles{}; // batch * groups * tiles_h * tiles_w * co_blocks
+  bool small_tiles{};      // num_tiles fits in int
+  bool small_planes{};     // an output plane's offsets fit in int
+  bool vector_stores{};    // a row run of outputs can be stored as float4 (or float2) pieces
+  bool vector_input{};     // input rows are 16-byte aligned: stage them 16 bytes at a time
+  bool vector_weights{};   // every channel block's weight slice is 16-byte aligned
+  int col_shift{};         // columns between patch column 0 and the tile's first input column
+  bool small_offsets{};    // a group's input and weight offsets fit in int (PlannedStaging)
 
   // Tile index -> (image*group, tile row, tile column, channel block); the channel block varies
   // fastest, so teams sharing an input patch run at the same time and hit L2.
@@ -575,7 +575,8 @@ void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, I
                              Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue,
                              CUtensorMap const *x_map, float const *packed_weights)
 {
-  // (the epilogue is initialized, not assigned: a user's functor need not be default-constructible)
+  // (the epilogue is initialized, not assigned: a user's functor need not be default-constructible;
+  // the other members have default initializers, assigned below)
   GpuTiledKernel<Config, Mainloop, Epilogue> k{.epilogue = epilogue};
   k.x = x;
   k.weight = weight;
