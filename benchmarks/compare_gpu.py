@@ -4,7 +4,8 @@
 Measures, on the seed workload (or --batch etc.):
   * PyTorch eager: ConvTranspose2d + (x + bias, clamp, * scale, clamp, / scale)
   * torch.compile of the same model
-  * cuDNN's transposed convolution alone (F.conv_transpose2d)
+  * cuDNN's transposed convolution alone (F.conv_transpose2d), with cuDNN's heuristic choice of
+    algorithm (PyTorch's default) and autotuned (torch.backends.cudnn.benchmark)
 each in fp32 (TF32 off) and with TF32 allowed, timed with CUDA events (median of --reps after
 --warmup), and ktconv through its benchmark binary (ktconv-bench, which times with
 Kokkos::fence, median of --reps) on the very same inputs, written to raw float32 files.
@@ -122,10 +123,14 @@ def main():
             set_tf32(tf32)
             tag = "tf32" if tf32 else "fp32"
             row(f"PyTorch eager ({tag})", time_cuda(lambda: model(x), args.warmup, args.reps))
-            row(f"cuDNN conv_transpose2d alone ({tag})",
-                time_cuda(lambda: F.conv_transpose2d(x, model.conv.weight, model.conv.bias, stride=args.s,
-                                                     padding=args.p, output_padding=args.op),
-                          args.warmup, args.reps))
+            conv_alone = lambda: F.conv_transpose2d(x, model.conv.weight, model.conv.bias, stride=args.s,
+                                                    padding=args.p, output_padding=args.op)
+            row(f"cuDNN conv_transpose2d alone ({tag})", time_cuda(conv_alone, args.warmup, args.reps))
+            # cuDNN at its best: with cudnn.benchmark it times its algorithms on the first call
+            # (a warm-up call) and keeps the fastest, instead of its heuristic's choice.
+            torch.backends.cudnn.benchmark = True
+            row(f"cuDNN conv_transpose2d autotuned ({tag})", time_cuda(conv_alone, args.warmup, args.reps))
+            torch.backends.cudnn.benchmark = False
             if not args.no_compile:
                 torch._dynamo.reset()
                 compiled = torch.compile(model)
