@@ -463,6 +463,18 @@ struct GpuTiledKernel
           apply_channel_op(op_at(s), v);
         });
       };
+      // Transforms each slot whose channel exists and calls store(slot, its tile-local channel).
+      auto const for_each_valid_slot = [&](auto const &store) {
+        KTCONV_UNROLL
+        for (int s = 0; s < N; ++s)
+        {
+          int const local = mainloop.channel(s);
+          if (local >= t.co_valid)
+            continue;
+          transform(s);
+          store(s, local);
+        }
+      };
       if (interior)
       {
         constexpr int runs = Mainloop::values_per_channel / W;
@@ -471,13 +483,7 @@ struct GpuTiledKernel
         if constexpr (per_tile)
           mainloop.for_each_row(0, [&](int r, int c, float const(&)[W]) { offset[k++] = r * w_out + c; });
         float *const corner = y0 + (t.oh0 * w_out + t.ow0);
-        KTCONV_UNROLL
-        for (int s = 0; s < N; ++s)
-        {
-          int const local = mainloop.channel(s);
-          if (local >= t.co_valid)
-            continue;
-          transform(s);
+        for_each_valid_slot([&](int s, int local) {
           float *const yt = corner + local * out_plane;
           k = 0;
           mainloop.for_each_row(s, [&](int r, int c, float const(&v)[W]) {
@@ -486,16 +492,10 @@ struct GpuTiledKernel
             else
               store_run<true>(yt + (r * w_out + c), v, W);
           });
-        }
+        });
         return;
       }
-      KTCONV_UNROLL
-      for (int s = 0; s < N; ++s)
-      {
-        int const local = mainloop.channel(s);
-        if (local >= t.co_valid)
-          continue;
-        transform(s);
+      for_each_valid_slot([&](int s, int local) {
         float *const yc = y0 + local * out_plane;
         mainloop.for_each_row(s, [&](int r, int c, float const(&v)[W]) {
           int const oh = t.oh0 + r, ow = t.ow0 + c;
@@ -508,7 +508,7 @@ struct GpuTiledKernel
               store_run<false>(dst, v, w_out - ow);
           }
         });
-      }
+      });
     };
     // per_tile: every slot's constants loaded before any is used (one memory latency per tile)
     if constexpr (per_tile)
