@@ -1,7 +1,7 @@
-// The one place where ktconv's arguments are checked (see details/KTConv_ArgumentCheck.hpp).
+// The one place where ktconv's arguments are checked (see details/common/KTConv_ArgumentCheck.hpp).
 #include <ktconv/KTConv_ConvTranspose2d.hpp>
 #include <ktconv/KTConv_Errors.hpp>
-#include <ktconv/details/KTConv_ArgumentCheck.hpp>
+#include <ktconv/details/common/KTConv_ArgumentCheck.hpp>
 
 #include <cmath>
 #include <limits>

@@ -239,7 +239,7 @@ TEST(BadInput, EmptyBatchIsValid)
 }
 
 // Views in a memory space the execution space cannot access are rejected at compile time
-// (static_assert in details/KTConv_Views.hpp). The trait it uses:
+// (static_assert in details/common/KTConv_Views.hpp). The trait it uses:
 #if defined(KOKKOS_ENABLE_CUDA)
 static_assert(!Kokkos::SpaceAccessibility<Kokkos::Cuda, Kokkos::HostSpace>::accessible);
 static_assert(!Kokkos::SpaceAccessibility<Kokkos::DefaultHostExecutionSpace, Kokkos::CudaSpace>::accessible);

@@ -3,7 +3,7 @@
 #include "support/Harness.hpp"
 
 #include <ktconv/details/KTConv_ConvTranspose2dImpl.hpp> // instantiates the kernels for a user's epilogue
-#include <ktconv/details/KTConv_DeviceEpilogue.hpp>
+#include <ktconv/details/common/KTConv_DeviceEpilogue.hpp>
 
 #include <gtest/gtest.h>
 
@@ -73,7 +73,7 @@ TEST(Epilogue, NoEpilogueIsIdentity)
   EXPECT_TRUE(std::isnan(e(std::numeric_limits<double>::quiet_NaN(), 0)));
 }
 
-// The form the GPU kernel runs (details/KTConv_DeviceEpilogue.hpp: `* 2^-k` for a power-of-two
+// The form the GPU kernel runs (details/common/KTConv_DeviceEpilogue.hpp: `* 2^-k` for a power-of-two
 // scale, the two clamps merged into one where the intervals overlap, the scaling dropped for
 // scales 2^k >= 1 with finite, exactly scaled bounds, values transformed in batches) gives the
 // value the model's steps give, for every value class and every kind of (lower, upper, scale):

@@ -5,7 +5,7 @@
 #include <ktconv/KTConv_Epilogue.hpp>
 #include <ktconv/KTConv_Errors.hpp>
 #include <ktconv/KTConv_Params.hpp>
-#include <ktconv/details/KTConv_Views.hpp>
+#include <ktconv/details/common/KTConv_Views.hpp>
 
 #include <Kokkos_Core.hpp>
 

@@ -3,8 +3,8 @@
 
 #include <ktconv/KTConv_Errors.hpp>
 #include <ktconv/KTConv_Params.hpp>
-#include <ktconv/details/KTConv_Geometry.hpp>
-#include <ktconv/details/KTConv_GpuTiledKernel.hpp>
+#include <ktconv/details/common/KTConv_Geometry.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTiledKernel.hpp>
 
 #include <Kokkos_Core.hpp>
 

@@ -8,10 +8,10 @@
 
 #include <ktconv/KTConv_ConvTranspose2d.hpp>
 #include <ktconv/details/KTConv_AlgorithmSelection.hpp>
-#include <ktconv/details/KTConv_ArgumentCheck.hpp>
-#include <ktconv/details/KTConv_DirectKernel.hpp>
-#include <ktconv/details/KTConv_GpuTiledKernel.hpp>
-#include <ktconv/details/KTConv_HostRowKernel.hpp>
+#include <ktconv/details/common/KTConv_ArgumentCheck.hpp>
+#include <ktconv/details/direct/KTConv_DirectKernel.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTiledKernel.hpp>
+#include <ktconv/details/host/KTConv_HostRowKernel.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <Kokkos_Profiling_ScopedRegion.hpp>

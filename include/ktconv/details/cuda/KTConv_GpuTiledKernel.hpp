@@ -28,20 +28,20 @@
 // Shapes outside the compiled set fall back to the direct kernel (AlgorithmSelection).
 
 #include <ktconv/KTConv_Params.hpp>
-#include <ktconv/details/KTConv_DeviceEpilogue.hpp>
-#include <ktconv/details/KTConv_Geometry.hpp>
-#include <ktconv/details/KTConv_Views.hpp>
+#include <ktconv/details/common/KTConv_DeviceEpilogue.hpp>
+#include <ktconv/details/common/KTConv_Geometry.hpp>
+#include <ktconv/details/common/KTConv_Views.hpp>
 
 #include <Kokkos_Core.hpp>
 
 #if defined(KOKKOS_ENABLE_CUDA)
 #include <cuda.h> // CUtensorMap (types only: the encoder is fetched from the driver at run time)
 #include <cudaTypedefs.h>
-#include <ktconv/details/KTConv_GpuSimtMainloop.hpp>
-#include <ktconv/details/KTConv_GpuStaging.hpp>
-#include <ktconv/details/KTConv_GpuTensorCoreMainloop.hpp>
-#include <ktconv/details/KTConv_GpuTileConfig.hpp>
-#include <ktconv/details/KTConv_GpuWgmmaMainloop.hpp>
+#include <ktconv/details/cuda/KTConv_GpuSimtMainloop.hpp>
+#include <ktconv/details/cuda/KTConv_GpuStaging.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTensorCoreMainloop.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTileConfig.hpp>
+#include <ktconv/details/cuda/KTConv_GpuWgmmaMainloop.hpp>
 #endif
 
 #include <algorithm>

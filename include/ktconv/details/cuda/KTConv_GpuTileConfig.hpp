@@ -11,7 +11,7 @@
 // KTConv_GpuTensorCoreMainloop.hpp and KTConv_GpuWgmmaMainloop.hpp (the main loops),
 // KTConv_GpuTiledKernel.hpp (pipeline, epilogue, launch, dispatch).
 
-#include <ktconv/details/KTConv_Geometry.hpp>
+#include <ktconv/details/common/KTConv_Geometry.hpp>
 
 #include <Kokkos_Core.hpp>
 

@@ -8,8 +8,8 @@
 // Main loop of the CUDA tiled kernel on Hopper tensor cores (wgmma, sm_90a): MathMode::tf32
 // where the weights are staged by TMA.
 
-#include <ktconv/details/KTConv_GpuTensorCoreMainloop.hpp>
-#include <ktconv/details/KTConv_GpuTileConfig.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTensorCoreMainloop.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTileConfig.hpp>
 
 #include <Kokkos_Core.hpp>
 

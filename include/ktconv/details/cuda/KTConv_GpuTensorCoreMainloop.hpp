@@ -7,7 +7,7 @@
 
 // Main loop of the CUDA tiled kernel on tensor cores: MathMode::tf32 and tf32x3.
 
-#include <ktconv/details/KTConv_GpuTileConfig.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTileConfig.hpp>
 
 #include <Kokkos_Core.hpp>
 

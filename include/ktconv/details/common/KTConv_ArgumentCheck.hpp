@@ -2,7 +2,7 @@
 #define KTCONV_DETAILS_ARGUMENT_CHECK_HPP
 
 #include <ktconv/KTConv_Params.hpp>
-#include <ktconv/details/KTConv_Geometry.hpp>
+#include <ktconv/details/common/KTConv_Geometry.hpp>
 
 #include <cstddef>
 #include <cstdint>

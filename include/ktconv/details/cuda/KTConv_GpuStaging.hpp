@@ -9,8 +9,8 @@
 // team's tile, and the weights of its channel block) from global memory into one stage of team
 // scratch with cp.async, so the next chunk lands while the current one is computed.
 
-#include <ktconv/details/KTConv_Geometry.hpp>
-#include <ktconv/details/KTConv_GpuTileConfig.hpp>
+#include <ktconv/details/common/KTConv_Geometry.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTileConfig.hpp>
 
 #include <Kokkos_Core.hpp>
 

@@ -1,8 +1,8 @@
 #ifndef KTCONV_DETAILS_DIRECT_KERNEL_HPP
 #define KTCONV_DETAILS_DIRECT_KERNEL_HPP
 
-#include <ktconv/details/KTConv_Geometry.hpp>
-#include <ktconv/details/KTConv_Views.hpp>
+#include <ktconv/details/common/KTConv_Geometry.hpp>
+#include <ktconv/details/common/KTConv_Views.hpp>
 
 #include <Kokkos_Core.hpp>
 

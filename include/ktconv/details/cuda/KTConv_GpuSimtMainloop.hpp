@@ -7,7 +7,7 @@
 
 // Main loop of the CUDA tiled kernel on CUDA cores (FFMA): MathMode::ieee.
 
-#include <ktconv/details/KTConv_GpuTileConfig.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTileConfig.hpp>
 
 #include <Kokkos_Core.hpp>
 
