@@ -1,15 +1,17 @@
 // ktconv-bench: times ktconv's fused ConvTranspose2d on any shape.
 //
-//   ktconv-bench [--n 128] [--cin 64] [--cout 64] [--h 128] [--w 128] [--k 3] [--kw K] [--s 2]
-//                [--p 1] [--op 1] [--d 1] [--groups 1] [--no-bias] [--no-epilogue] [--scale 2]
-//                [--algorithm automatic|direct|host_rows|gpu_tiled] [--math ieee|tf32|tf32x3]
-//                [--warmup 5] [--reps 25] [--peak-gflops G] [--peak-gbs B] [--check 2000]
-//                [--input-dir D] [--save-images K --output F] [--csv]
+//   ktconv-bench [--dtype float|double] [--n 128] [--cin 64] [--cout 64] [--h 128] [--w 128]
+//                [--k 3] [--kh K] [--kw K] [--s 2] [--sh S] [--sw S] [--p 1] [--ph P] [--pw P]
+//                [--op 1] [--oph P] [--opw P] [--d 1] [--dh D] [--dw D] [--groups 1] [--no-bias]
+//                [--no-epilogue] [--scale 2] [--algorithm automatic|direct|host_rows|gpu_tiled|...]
+//                [--math ieee|tf32|tf32x3] [--warmup 5] [--reps 25] [--peak-gflops G]
+//                [--peak-gbs B] [--check 2000] [--input-dir D] [--save-images K --output F] [--csv]
 //
 // Prints the median (and spread) of --reps timed runs after --warmup, each bracketed by
 // Kokkos::fence(), with TFLOP/s, GB/s of compulsory traffic and the percentage of each floor.
-// --input-dir reads raw float32 x.f32 w.f32 cb.f32 bias.f32 (so a comparison script can feed
-// the same inputs to PyTorch); --save-images K writes y[0:K] as raw float32 to --output.
+// --input-dir reads raw x, w, cb, bias files in the value type (x.f32 ... for float, x.f64 ...
+// for double), so a comparison script can feed the same inputs to PyTorch; --save-images K
+// writes y[0:K] in the value type to --output. Exit status 1 when the sampled check fails.
 #include "common/KTConvBenchUtils.hpp"
 
 #include <fstream>
@@ -22,32 +24,34 @@ namespace
 template <class View>
 void load_raw(View const &v, std::string const &path)
 {
+  using T = typename View::non_const_value_type;
   auto h = Kokkos::create_mirror_view(v);
   std::ifstream f(path, std::ios::binary);
-  f.read(reinterpret_cast<char *>(h.data()), std::streamsize(h.span() * sizeof(float)));
+  f.read(reinterpret_cast<char *>(h.data()), std::streamsize(h.span() * sizeof(T)));
   if (!f)
   {
-    std::fprintf(stderr, "cannot read %zu floats from %s\n", h.span(), path.c_str());
+    std::fprintf(stderr, "cannot read %zu values of %zu bytes from %s\n", h.span(), sizeof(T), path.c_str());
     std::exit(2);
   }
   Kokkos::deep_copy(v, h);
 }
-} // namespace
-
-int main(int argc, char **argv)
+Size2 pair(Args const &a, char const *both, char const *h, char const *w, long fallback)
 {
-  Kokkos::ScopeGuard guard(argc, argv);
-  Args a{argc, argv};
+  long const v = a.num(both, fallback);
+  return {int(a.num(h, v)), int(a.num(w, v))};
+}
+
+template <class T>
+int run_benchmark(Args const &a)
+{
   ConvTranspose2dParams p;
   p.in_channels = int(a.num("--cin", 64));
   p.out_channels = int(a.num("--cout", 64));
-  int const k = int(a.num("--k", 3));
-  p.kernel_size = {int(a.num("--kh", k)), int(a.num("--kw", k))};
-  int const s = int(a.num("--s", 2));
-  p.stride = {int(a.num("--sh", s)), int(a.num("--sw", s))};
-  p.padding = int(a.num("--p", 1));
-  p.output_padding = int(a.num("--op", 1));
-  p.dilation = int(a.num("--d", 1));
+  p.kernel_size = pair(a, "--k", "--kh", "--kw", 3);
+  p.stride = pair(a, "--s", "--sh", "--sw", 2);
+  p.padding = pair(a, "--p", "--ph", "--pw", 1);
+  p.output_padding = pair(a, "--op", "--oph", "--opw", 1);
+  p.dilation = pair(a, "--d", "--dh", "--dw", 1);
   p.groups = int(a.num("--groups", 1));
   p.bias = !a.has("--no-bias");
   bool const epilogue = !a.has("--no-epilogue");
@@ -60,20 +64,21 @@ int main(int argc, char **argv)
   using Space = Kokkos::DefaultExecutionSpace;
   using M = Space::memory_space;
   auto const e = output_extents(p, n, p.in_channels, h, w);
-  Kokkos::View<float ****, Kokkos::LayoutRight, M> x("x", n, p.in_channels, h, w);
-  Kokkos::View<float ****, Kokkos::LayoutRight, M> wt("w", p.in_channels, p.out_channels / p.groups, p.kernel_size.h,
-                                                      p.kernel_size.w);
-  Kokkos::View<float *, M> cb("cb", p.bias ? p.out_channels : 0), bias("bias", p.out_channels);
-  Kokkos::View<float ****, Kokkos::LayoutRight, M> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "y"), e[0], e[1],
-                                                     e[2], e[3]);
+  Kokkos::View<T ****, Kokkos::LayoutRight, M> x("x", n, p.in_channels, h, w);
+  Kokkos::View<T ****, Kokkos::LayoutRight, M> wt("w", p.in_channels, p.out_channels / p.groups, p.kernel_size.h,
+                                                  p.kernel_size.w);
+  Kokkos::View<T *, M> cb("cb", p.bias ? p.out_channels : 0), bias("bias", p.out_channels);
+  Kokkos::View<T ****, Kokkos::LayoutRight, M> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "y"), e[0], e[1], e[2],
+                                                 e[3]);
   std::string const dir = a.get("--input-dir", "");
+  std::string const ext = sizeof(T) == 8 ? ".f64" : ".f32";
   if (!dir.empty())
   {
-    load_raw(x, dir + "/x.f32");
-    load_raw(wt, dir + "/w.f32");
+    load_raw(x, dir + "/x" + ext);
+    load_raw(wt, dir + "/w" + ext);
     if (p.bias)
-      load_raw(cb, dir + "/cb.f32");
-    load_raw(bias, dir + "/bias.f32");
+      load_raw(cb, dir + "/cb" + ext);
+    load_raw(bias, dir + "/bias" + ext);
   }
   else
   {
@@ -85,13 +90,13 @@ int main(int argc, char **argv)
       fill_uniform(cb, 3, -0.1, 0.1);
     fill_uniform(bias, 4, -0.1, 0.1);
   }
-  Kokkos::deep_copy(y, std::numeric_limits<float>::quiet_NaN()); // poison
+  Kokkos::deep_copy(y, std::numeric_limits<T>::quiet_NaN()); // poison
 
-  BiasClampScaleEpilogue<float, M> epi;
+  BiasClampScaleEpilogue<T, M> epi;
   epi.bias = bias;
   epi.lower = 0;
   epi.upper = 1;
-  epi.scale = float(a.real("--scale", 2.0));
+  epi.scale = T(a.real("--scale", 2.0));
   auto run = [&] {
     if (epilogue)
       conv_transpose2d(Space{}, p, x, wt, cb, y, epi, opt);
@@ -132,17 +137,17 @@ int main(int argc, char **argv)
 
   double const flop = 2.0 * double(n) * p.in_channels * (p.out_channels / p.groups) * double(h) * double(w) *
                       p.kernel_size.h * p.kernel_size.w;
-  double const bytes = 4.0 * (double(x.size()) + double(wt.size()) + double(cb.size()) + double(bias.size()) +
-                              double(y.size()));
+  double const bytes = double(sizeof(T)) * (double(x.size()) + double(wt.size()) + double(cb.size()) +
+                                            double(bias.size()) + double(y.size()));
   double const tflops = flop / (t.median_ms * 1e-3) / 1e12, gbs = bytes / (t.median_ms * 1e-3) / 1e9;
   double const peak_gflops = a.real("--peak-gflops", 0), peak_gbs = a.real("--peak-gbs", 0);
   if (a.has("--csv"))
-    std::printf("csv,%s,%s,%s,%lld,%d,%d,%lld,%lld,%d,%d,%d,%d,%d,%.4f,%.4f,%.4f,%.3f,%.1f,%.3e\n", Space::name(),
-                to_string(opt.algorithm), to_string(opt.math), (long long)n, p.in_channels, p.out_channels,
-                (long long)h, (long long)w, p.kernel_size.h, p.stride.h, p.padding.h, p.dilation.h, p.groups,
-                t.median_ms, t.min_ms, t.max_ms, tflops, gbs, rel_l2);
-  std::printf("ktconv-bench  space=%s algorithm=%s math=%s\n", Space::name(), to_string(opt.algorithm),
-              to_string(opt.math));
+    std::printf("csv,%s,%s,%s,%s,%lld,%d,%d,%lld,%lld,%d,%d,%d,%d,%d,%.4f,%.4f,%.4f,%.3f,%.1f,%.3e\n", Space::name(),
+                sizeof(T) == 8 ? "double" : "float", to_string(opt.algorithm), to_string(opt.math), (long long)n,
+                p.in_channels, p.out_channels, (long long)h, (long long)w, p.kernel_size.h, p.stride.h, p.padding.h,
+                p.dilation.h, p.groups, t.median_ms, t.min_ms, t.max_ms, tflops, gbs, rel_l2);
+  std::printf("ktconv-bench  space=%s dtype=%s algorithm=%s math=%s\n", Space::name(),
+              sizeof(T) == 8 ? "double" : "float", to_string(opt.algorithm), to_string(opt.math));
   std::printf("  shape x(%lld,%d,%lld,%lld) -> y(%lld,%lld,%lld,%lld) k(%d,%d) s(%d,%d) p(%d,%d) op(%d,%d) "
               "d(%d,%d) groups %d bias %d epilogue %d\n",
               (long long)n, p.in_channels, (long long)h, (long long)w, (long long)e[0], (long long)e[1],
@@ -169,8 +174,24 @@ int main(int argc, char **argv)
     std::ofstream f(out, std::ios::binary);
     std::size_t const per_image = std::size_t(e[1] * e[2] * e[3]);
     f.write(reinterpret_cast<char const *>(hy.data()),
-            std::streamsize(std::min<std::size_t>(std::size_t(save), std::size_t(e[0])) * per_image * sizeof(float)));
+            std::streamsize(std::min<std::size_t>(std::size_t(save), std::size_t(e[0])) * per_image * sizeof(T)));
   }
-  double const tol = opt.math == MathMode::tf32 ? 2e-3 : 1e-5;
+  double const tol = sizeof(T) == 8 ? 1e-12 : opt.math == MathMode::tf32 ? 2e-3 : 1e-5;
   return (non_finite == 0 && rel_l2 <= tol) ? 0 : 1;
+}
+} // namespace
+
+int main(int argc, char **argv)
+{
+  Kokkos::ScopeGuard guard(argc, argv);
+  Args a{argc, argv};
+  std::string const dtype = a.get("--dtype", "float");
+  if (dtype == "double")
+    return run_benchmark<double>(a);
+  if (dtype != "float")
+  {
+    std::fprintf(stderr, "--dtype must be float or double, got %s\n", dtype.c_str());
+    return 2;
+  }
+  return run_benchmark<float>(a);
 }
