@@ -186,12 +186,18 @@ int main(int argc, char **argv)
   Kokkos::ScopeGuard guard(argc, argv);
   Args a{argc, argv};
   std::string const dtype = a.get("--dtype", "float");
-  if (dtype == "double")
-    return run_benchmark<double>(a);
-  if (dtype != "float")
+  if (dtype != "float" && dtype != "double")
   {
     std::fprintf(stderr, "--dtype must be float or double, got %s\n", dtype.c_str());
     return 2;
   }
-  return run_benchmark<float>(a);
+  try
+  {
+    return dtype == "double" ? run_benchmark<double>(a) : run_benchmark<float>(a);
+  }
+  catch (InvalidArgument const &e) // e.g. a forced algorithm that does not apply to the shape
+  {
+    std::fprintf(stderr, "InvalidArgument: %s\n", e.what());
+    return 3;
+  }
 }
