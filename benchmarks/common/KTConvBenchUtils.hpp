@@ -58,6 +58,8 @@ inline Algorithm parse_algorithm(std::string const &s)
     return Algorithm::host_rows;
   if (s == "gpu_tiled")
     return Algorithm::gpu_tiled;
+  if (s == "gemm")
+    return Algorithm::gemm;
   return Algorithm::automatic;
 }
 

@@ -5,6 +5,7 @@
 #include <ktconv/KTConv_Params.hpp>
 #include <ktconv/details/common/KTConv_Geometry.hpp>
 #include <ktconv/details/cuda/KTConv_GpuTiledKernel.hpp>
+#include <ktconv/details/gemm/KTConv_GemmAlgorithm.hpp>
 
 #include <Kokkos_Core.hpp>
 
@@ -42,6 +43,11 @@ Algorithm select_algorithm(ConvGeometry const &g, Options const &options)
       throw InvalidArgument(std::string("options.algorithm = gpu_tiled does not support this case (") +
                             gpu_tiled_requirements() + "; execution space " + ExecutionSpace::name() + ")");
     return Algorithm::gpu_tiled;
+  case Algorithm::gemm:
+    if (!gemm_available)
+      throw InvalidArgument("options.algorithm = gemm needs ktconv built with Kokkos Kernels "
+                            "(KTCONV_ENABLE_KOKKOS_KERNELS=ON); this build has none");
+    return Algorithm::gemm;
   }
   return Algorithm::direct;
 }
