@@ -4,6 +4,7 @@
 // Kernels, gemm's rejection is in test_bad_input.cpp.)
 #include "support/Harness.hpp"
 
+#include <ktconv/details/KTConv_AlgorithmSelection.hpp>
 #include <ktconv/details/gemm/KTConv_GemmChunking.hpp>
 
 #include <gtest/gtest.h>
@@ -133,3 +134,48 @@ TEST(GemmWorkspace, CapTooSmallRejectedBeforeWriting)
 }
 
 #endif
+
+// The GPU selection rule (details/KTConv_AlgorithmSelection.hpp) on the GPU suite's shapes: gemm
+// for the DCGAN layers and for what gpu_tiled does not compile (dilated, non-square, fp64), not
+// for the seed, U-Net, stride-1, grouped or depthwise rows. A pure function of the geometry, so
+// it is checked on every backend.
+TEST(GemmSelection, GpuSuiteShapes)
+{
+  struct Row
+  {
+    char const *name;
+    int cin, cout, groups, hw;
+    Size2 k, s, pad, op, d;
+    bool fp64, gemm;
+  };
+  std::vector<Row> const rows{
+      {"seed", 64, 64, 1, 128, 3, 2, 1, 1, 1, false, false},
+      {"seed fp64", 64, 64, 1, 128, 3, 2, 1, 1, 1, true, true},
+      {"dcgan 1024-512 4x4", 1024, 512, 1, 4, 4, 2, 1, 0, 1, false, true},
+      {"dcgan 512-256 8x8", 512, 256, 1, 8, 4, 2, 1, 0, 1, false, true},
+      {"dcgan 256-128 16x16", 256, 128, 1, 16, 4, 2, 1, 0, 1, false, true},
+      {"dcgan 128-3 32x32", 128, 3, 1, 32, 4, 2, 1, 0, 1, false, true},
+      {"unet 512-256 32x32", 512, 256, 1, 32, 2, 2, 0, 0, 1, false, false},
+      {"unet 128-64 128x128", 128, 64, 1, 128, 2, 2, 0, 0, 1, false, false},
+      {"k3 s1", 64, 64, 1, 128, 3, 1, 1, 0, 1, false, false},
+      {"grouped 4", 256, 256, 4, 64, 3, 2, 1, 1, 1, false, false},
+      {"depthwise", 256, 256, 256, 64, 4, 2, 1, 0, 1, false, false},
+      {"dilated", 64, 64, 1, 128, 3, 1, 2, 0, 2, false, true},
+      {"non-square", 64, 64, 1, 128, {1, 5}, {1, 2}, {0, 2}, {0, 1}, 1, false, true},
+  };
+  for (Row const &r : rows)
+  {
+    ConvTranspose2dParams p;
+    p.in_channels = r.cin;
+    p.out_channels = r.cout;
+    p.groups = r.groups;
+    p.kernel_size = r.k;
+    p.stride = r.s;
+    p.padding = r.pad;
+    p.output_padding = r.op;
+    p.dilation = r.d;
+    auto const g = Details::check_params(p, 16, r.cin, r.hw, r.hw);
+    bool const tiled = !r.fp64 && Details::gpu_tiled_variant(g) >= 0;
+    EXPECT_EQ(Details::gemm_wins_on_gpu(g, tiled), r.gemm) << r.name << " (tiled compiles: " << tiled << ")";
+  }
+}
