@@ -2,7 +2,8 @@
 //
 //   ktconv-bench [--n 128] [--cin 64] [--cout 64] [--h 128] [--w 128] [--k 3] [--kw K] [--s 2]
 //                [--p 1] [--op 1] [--d 1] [--groups 1] [--no-bias] [--no-epilogue] [--scale 2]
-//                [--algorithm automatic|direct|host_rows|gpu_tiled] [--math ieee|tf32|tf32x3]
+//                [--algorithm automatic|direct|host_rows|gpu_tiled|gemm] [--math ieee|tf32|tf32x3]
+//                [--workspace-mib 256]
 //                [--warmup 5] [--reps 25] [--peak-gflops G] [--peak-gbs B] [--check 2000]
 //                [--input-dir D] [--save-images K --output F] [--csv]
 //
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
   Options opt;
   opt.algorithm = parse_algorithm(a.get("--algorithm", "automatic"));
   opt.math = parse_math(a.get("--math", "ieee"));
+  opt.workspace_bytes = std::size_t(a.num("--workspace-mib", 256)) << 20; // Algorithm::gemm's cap
   int const warmup = int(a.num("--warmup", 5)), reps = int(a.num("--reps", 25));
 
   using Space = Kokkos::DefaultExecutionSpace;
