@@ -3,9 +3,10 @@
 //   ktconv-bench [--dtype float|double] [--n 128] [--cin 64] [--cout 64] [--h 128] [--w 128]
 //                [--k 3] [--kh K] [--kw K] [--s 2] [--sh S] [--sw S] [--p 1] [--ph P] [--pw P]
 //                [--op 1] [--oph P] [--opw P] [--d 1] [--dh D] [--dw D] [--groups 1] [--no-bias]
-//                [--no-epilogue] [--scale 2] [--algorithm automatic|direct|host_rows|gpu_tiled|...]
-//                [--math ieee|tf32|tf32x3] [--warmup 5] [--reps 25] [--peak-gflops G]
-//                [--peak-gbs B] [--check 2000] [--input-dir D] [--save-images K --output F] [--csv]
+//                [--no-epilogue] [--scale 2] [--algorithm automatic|direct|host_rows|gpu_tiled|gemm]
+//                [--math ieee|tf32|tf32x3] [--workspace-mib 256] [--warmup 5] [--reps 25]
+//                [--peak-gflops G] [--peak-gbs B] [--check 2000] [--input-dir D]
+//                [--save-images K --output F] [--csv]
 //
 // Prints the median (and spread) of --reps timed runs after --warmup, each bracketed by
 // Kokkos::fence(), with TFLOP/s, GB/s of compulsory traffic and the percentage of each floor.
@@ -59,6 +60,7 @@ int run_benchmark(Args const &a)
   Options opt;
   opt.algorithm = parse_algorithm(a.get("--algorithm", "automatic"));
   opt.math = parse_math(a.get("--math", "ieee"));
+  opt.workspace_bytes = std::size_t(a.num("--workspace-mib", 256)) << 20; // Algorithm::gemm's cap
   int const warmup = int(a.num("--warmup", 5)), reps = int(a.num("--reps", 25));
 
   using Space = Kokkos::DefaultExecutionSpace;

@@ -5,7 +5,10 @@
 # Environment:
 #   KTCONV_KOKKOS_CACHE        folder holding installs made by scripts/build-kokkos.sh, named
 #                              kokkos-5.0.2-openmp, kokkos-5.0.2-serial, kokkos-5.0.2-cuda-hopper90
-#                              (used when the install's marker file .ktconv-kokkos-ok is there)
+#                              (used when the install's marker file .ktconv-kokkos-ok is there),
+#                              and the Kokkos Kernels installs of scripts/build-kokkos-kernels.sh
+#                              beside them (kokkos-kernels-4.7.00-<same suffix>, marker
+#                              .ktconv-kokkos-kernels-ok; else Kokkos Kernels is built in-tree)
 #   KTCONV_WARNINGS_AS_ERRORS  ON: warnings in ktconv's own code fail the build (CI sets it)
 #   JOBS                       parallel build jobs (default: all cores)
 
@@ -33,6 +36,12 @@ configure_preset() {
       args+=("-DKokkos_ROOT=$inst")
     else
       echo "== $preset: no Kokkos install in $inst; building Kokkos in-tree"
+    fi
+    local kk
+    kk="$KTCONV_KOKKOS_CACHE/$(kokkos_install_for "$preset" | sed 's/^kokkos-5.0.2-/kokkos-kernels-4.7.00-/')"
+    if [ -f "$kk/.ktconv-kokkos-kernels-ok" ] && [ -f "$inst/.ktconv-kokkos-ok" ]; then
+      echo "== $preset: using the Kokkos Kernels installed in $kk"
+      args+=("-DKokkosKernels_ROOT=$kk")
     fi
   fi
   if [ -n "${KTCONV_WARNINGS_AS_ERRORS:-}" ]; then

@@ -80,9 +80,10 @@ if version not in versions:
     problems.append(f"package.py versions {versions} lack VERSION's {version}")
 
 cmake_text = "\n".join(p.read_text() for p in [root / "CMakeLists.txt", *sorted((root / "cmake").glob("*.cmake"))])
-known = {"CMAKE_CXX_COMPILER", "BUILD_SHARED_LIBS", "Kokkos_ROOT"}  # CMake's own, find_package's
+known = {"CMAKE_CXX_COMPILER", "BUILD_SHARED_LIBS", "Kokkos_ROOT", "KokkosKernels_ROOT"}  # CMake's own, find_package's
 passed = set()
-for on in ({"openmp", "serial"}, {"serial"}, {"cuda", "serial"}, {"cuda", "openmp", "serial", "examples", "shared"}):
+for on in ({"openmp", "serial"}, {"serial"}, {"cuda", "serial"}, {"openmp", "serial", "kernels"},
+           {"cuda", "openmp", "serial", "examples", "shared", "kernels"}):
     for arg in package(FakeSpec(on)).cmake_args():
         m = re.match(r"-D([A-Za-z_][A-Za-z0-9_]*)(:\w+)?=", arg)
         if not m:

@@ -72,6 +72,7 @@ char const *to_string(Algorithm a)
   case Algorithm::direct: return "direct";
   case Algorithm::host_rows: return "host_rows";
   case Algorithm::gpu_tiled: return "gpu_tiled";
+  case Algorithm::gemm: return "gemm";
   }
   return "?";
 }

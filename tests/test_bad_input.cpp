@@ -228,6 +228,27 @@ TEST(BadInput, ForcedAlgorithmThatCannotRun)
 #endif
 }
 
+// Algorithm::gemm: the same checks before any write, and its workspace cap (or, in a build
+// without Kokkos Kernels, the algorithm itself) rejected.
+TEST(BadInput, GemmChecksBeforeWriting)
+{
+  BadInputSetup s;
+  Options o;
+  o.algorithm = Algorithm::gemm;
+#if KTCONV_HAVE_KOKKOS_KERNELS
+  auto p = s.p;
+  p.in_channels = 0;
+  expect_rejected(s.y, [&] { run(s, p, o); }, {"in_channels", "0"});
+  p = s.p;
+  p.groups = 4;
+  expect_rejected(s.y, [&] { run(s, p, o); }, {"groups (4) must divide out_channels (6)"});
+  o.workspace_bytes = 100;
+  expect_rejected(s.y, [&] { run(s, s.p, o); }, {"options.workspace_bytes = 100", "too small", "900 bytes"});
+#else
+  expect_rejected(s.y, [&] { run(s, s.p, o); }, {"options.algorithm = gemm", "Kokkos Kernels"});
+#endif
+}
+
 TEST(BadInput, EmptyBatchIsValid)
 {
   BadInputSetup s;

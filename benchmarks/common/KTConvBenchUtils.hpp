@@ -58,6 +58,13 @@ inline Algorithm parse_algorithm(std::string const &s)
     return Algorithm::host_rows;
   if (s == "gpu_tiled")
     return Algorithm::gpu_tiled;
+  if (s == "gemm")
+    return Algorithm::gemm;
+  if (s != "automatic") // never measure something other than what was named
+  {
+    std::fprintf(stderr, "unknown --algorithm %s (automatic, direct, host_rows, gpu_tiled, gemm)\n", s.c_str());
+    std::exit(2);
+  }
   return Algorithm::automatic;
 }
 

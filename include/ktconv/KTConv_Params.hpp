@@ -1,6 +1,7 @@
 #ifndef KTCONV_PARAMS_HPP
 #define KTCONV_PARAMS_HPP
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ktconv
@@ -58,12 +59,18 @@ enum class Algorithm
   direct,    // one thread per output element; every backend, every shape
   host_rows, // host backends: a row of outputs per task, vectorized over the row
   gpu_tiled, // CUDA: register-tiled implicit GEMM over the stride phases
+  gemm,      // every backend (needs Kokkos Kernels): col = W^T X by KokkosBlas::gemm, then a gather
 };
 
 struct Options
 {
   Algorithm algorithm = Algorithm::automatic;
   MathMode math = MathMode::ieee;
+  // Most bytes of scratch memory Algorithm::gemm allocates (in the execution space's memory) for
+  // one call: it processes the batch in chunks of images (and of output channels when one image
+  // does not fit) so that its workspace stays within this cap. Too small for one output channel
+  // of one image: InvalidArgument. Only Algorithm::gemm reads it.
+  std::size_t workspace_bytes = std::size_t(256) << 20;
 };
 
 char const *to_string(Algorithm a);

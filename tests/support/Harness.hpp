@@ -47,6 +47,9 @@ std::vector<Algorithm> algorithms_for(ConvTranspose2dParams const &p = {}, std::
     if (Details::gpu_tiled_supports<ExecutionSpace, T>(g))
       a.push_back(Algorithm::gpu_tiled);
   }
+#if KTCONV_HAVE_KOKKOS_KERNELS
+  a.push_back(Algorithm::gemm); // every backend, every shape
+#endif
   return a;
 }
 

@@ -5,9 +5,11 @@
 #include <ktconv/KTConv_Params.hpp>
 #include <ktconv/details/common/KTConv_Geometry.hpp>
 #include <ktconv/details/cuda/KTConv_GpuTiledKernel.hpp>
+#include <ktconv/details/gemm/KTConv_GemmAlgorithm.hpp>
 
 #include <Kokkos_Core.hpp>
 
+#include <cmath>
 #include <string>
 #include <type_traits>
 
@@ -17,6 +19,26 @@ namespace ktconv::Details
 template <class ExecutionSpace>
 inline constexpr bool is_host_space_v =
     Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecutionSpace::memory_space>::accessible;
+
+// On a GPU with Kokkos Kernels: whether Algorithm::gemm beats the alternative, by the traffic
+// model of docs/DESIGN.md ("Algorithm::gemm"). Its product writes and reads col once per
+// (output channel, tap, input pixel), in_per_group multiply-adds each, so it pays off where
+// in_per_group is large enough:
+// - where gpu_tiled does not compile (fp64, dilation, non-square, other kernel/stride pairs),
+//   against the direct kernel (one thread per output): from 8 input channels per group (below,
+//   e.g. depthwise, direct stays);
+// - where it compiles, when the tiled kernel's team tile (32 output channels x S*tile_qh rows x
+//   S*32 columns of outputs) is at most half filled by the group's output channels and the output
+//   extents (the many-channel small-image layers, e.g. DCGAN's), and in_per_group >= 128.
+inline bool gemm_wins_on_gpu(ConvGeometry const &g, bool tiled)
+{
+  if (!tiled)
+    return g.in_per_group >= 8;
+  auto fill = [](double used, double tile) { return used / (std::ceil(used / tile) * tile); };
+  int const s = g.h.stride, tile_rows = s == 1 ? 16 : 4 * s, tile_cols = 32 * s;
+  double const f = fill(g.out_per_group, 32) * fill(g.h.out, tile_rows) * fill(g.w.out, tile_cols);
+  return f <= 0.5 && g.in_per_group >= 128;
+}
 
 // The one place that picks the kernel. Forced choices that cannot run are errors, not
 // silent fallbacks, so a benchmark never measures something other than what it names.
@@ -30,6 +52,8 @@ Algorithm select_algorithm(ConvGeometry const &g, Options const &options)
   case Algorithm::automatic:
     if (host)
       return Algorithm::host_rows;
+    if (gemm_available && gemm_wins_on_gpu(g, tiled))
+      return Algorithm::gemm;
     return tiled ? Algorithm::gpu_tiled : Algorithm::direct;
   case Algorithm::direct: return Algorithm::direct;
   case Algorithm::host_rows:
@@ -42,6 +66,11 @@ Algorithm select_algorithm(ConvGeometry const &g, Options const &options)
       throw InvalidArgument(std::string("options.algorithm = gpu_tiled does not support this case (") +
                             gpu_tiled_requirements() + "; execution space " + ExecutionSpace::name() + ")");
     return Algorithm::gpu_tiled;
+  case Algorithm::gemm:
+    if (!gemm_available)
+      throw InvalidArgument("options.algorithm = gemm needs ktconv built with Kokkos Kernels "
+                            "(KTCONV_ENABLE_KOKKOS_KERNELS=ON); this build has none");
+    return Algorithm::gemm;
   }
   return Algorithm::direct;
 }

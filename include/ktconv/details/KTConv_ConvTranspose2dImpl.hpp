@@ -10,6 +10,7 @@
 #include <ktconv/details/KTConv_AlgorithmSelection.hpp>
 #include <ktconv/details/common/KTConv_ArgumentCheck.hpp>
 #include <ktconv/details/direct/KTConv_DirectKernel.hpp>
+#include <ktconv/details/gemm/KTConv_GemmAlgorithm.hpp>
 #include <ktconv/details/cuda/KTConv_GpuTiledKernel.hpp>
 #include <ktconv/details/host/KTConv_HostRowKernel.hpp>
 
@@ -62,6 +63,7 @@ void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams co
   case Algorithm::gpu_tiled:
     run_gpu_tiled<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue, options.math);
     break;
+  case Algorithm::gemm: run_gemm<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue, options); break;
   default: run_direct<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue); break;
   }
 }

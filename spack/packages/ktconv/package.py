@@ -32,6 +32,7 @@ class Ktconv(CMakePackage, CudaPackage):
     variant("serial", default=True, description="Build for the Kokkos Serial backend")
     variant("examples", default=False, description="Build the seed-workload example and the benchmark")
     variant("shared", default=False, description="Build a shared library")
+    variant("kernels", default=True, description="Use Kokkos Kernels (BLAS) for Algorithm::gemm")
 
     depends_on("cxx", type="build")
     depends_on("cmake@3.22:", type="build")
@@ -47,6 +48,11 @@ class Ktconv(CMakePackage, CudaPackage):
     for _arch in CudaPackage.cuda_arch_values:
         depends_on(f"kokkos cuda_arch={_arch}", when=f"+cuda cuda_arch={_arch}")
 
+    # Kokkos Kernels for Algorithm::gemm (its BLAS component; cuBLAS behind it on CUDA), built on
+    # the same Kokkos.
+    depends_on("kokkos-kernels@4.7.00:", when="+kernels")
+    depends_on("kokkos-kernels+cublas", when="+kernels+cuda")
+
     conflicts("~openmp~serial~cuda", msg="ktconv needs at least one backend")
 
     def cmake_args(self):
@@ -59,7 +65,11 @@ class Ktconv(CMakePackage, CudaPackage):
             self.define_from_variant("KTCONV_ENABLE_BENCHMARKS", "examples"),
             self.define_from_variant("BUILD_SHARED_LIBS", "shared"),
             self.define("KTCONV_WARNINGS_AS_ERRORS", False),
+            self.define_from_variant("KTCONV_ENABLE_KOKKOS_KERNELS", "kernels"),
         ]
+        if spec.satisfies("+kernels"):
+            args.append(self.define("KokkosKernels_ROOT", spec["kokkos-kernels"].prefix))
+            args.append(self.define("KTCONV_FORCE_BUILTIN_KOKKOS_KERNELS", False))
         if spec.satisfies("+cuda"):
             # Kokkos' CUDA builds compile with its nvcc_wrapper.
             args.append(self.define("CMAKE_CXX_COMPILER", spec["kokkos"].package.kokkos_cxx))
