@@ -59,7 +59,8 @@ enum class Algorithm
   direct,    // one thread per output element; every backend, every shape
   host_rows, // host backends: a row of outputs per task, vectorized over the row
   gpu_tiled, // CUDA: register-tiled implicit GEMM over the stride phases
-  gemm,      // every backend (needs Kokkos Kernels): col = W^T X by KokkosBlas::gemm, then a gather
+  gemm,      // every backend (needs Kokkos Kernels): col = W^T X by KokkosBlas::gemm, then a gather;
+             // tf32 is cuBLAS' TF32 mode on CUDA, tf32x3 computes IEEE fp32 (docs/DESIGN.md)
 };
 
 struct Options

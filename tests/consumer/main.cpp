@@ -149,9 +149,9 @@ int main(int argc, char **argv)
                           std::abs(hf(n, co, h, w) - want_fused) <= 1e-6 &&
                           std::abs(hg(n, co, h, w) - want_plain) <= 1e-6;
           if (!ok && ++bad <= 5)
-            std::printf("mismatch at (%d,%d,%d,%d): plain %.9g, gemm %.9g (want %.9g), fused %.9g (want %.9g)\n", n,
-                        co, h, w, double(hp(n, co, h, w)), double(hg(n, co, h, w)), want_plain,
-                        double(hf(n, co, h, w)), want_fused);
+            std::printf("mismatch at (%d,%d,%d,%d): plain %.9g, gemm %.9g (want %.9g), fused %.9g (want %.9g)\n", n, co,
+                        h, w, double(hp(n, co, h, w)), double(hg(n, co, h, w)), want_plain, double(hf(n, co, h, w)),
+                        want_fused);
         }
   std::printf("consumer: ktconv %s on %s (gemm %s), %d outputs checked: %s\n", ktconv::version(), Space::name(),
               KTCONV_HAVE_KOKKOS_KERNELS ? "run" : "not built", N * CO * HO * WO, bad == 0 ? "PASS" : "FAIL");

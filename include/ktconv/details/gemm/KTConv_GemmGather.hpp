@@ -18,8 +18,8 @@ namespace ktconv::Details
 
 // xc[ci][j*hw + p] = x[n0 + j][ci][p] for every input channel ci, image j < images, pixel p.
 template <class ExecutionSpace, class T>
-void gemm_copy_input(ExecutionSpace const &space, Input4<T, typename ExecutionSpace::memory_space> x,
-                     std::int64_t n0, std::int64_t images, T *xc)
+void gemm_copy_input(ExecutionSpace const &space, Input4<T, typename ExecutionSpace::memory_space> x, std::int64_t n0,
+                     std::int64_t images, T *xc)
 {
   std::int64_t const channels = std::int64_t(x.extent(1)), hw = std::int64_t(x.extent(2) * x.extent(3));
   T const *src = x.data();
