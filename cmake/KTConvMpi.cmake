@@ -34,3 +34,6 @@ set(KTCONV_MPI_TEST_ENVIRONMENT
 if(KTCONV_ENABLE_TESTS)
   add_subdirectory(tests/mpi)
 endif()
+if(KTCONV_ENABLE_EXAMPLES)
+  add_subdirectory(examples/mpi)
+endif()

@@ -100,6 +100,20 @@ public:
     run(space, xi, wi, bi, yo, epi, options);
   }
 
+  // Collective: only the halo exchange of forward() (post, pack, send, wait, unpack), and a
+  // fence; for benchmarks that measure how much of it forward() hides.
+  template <class XView>
+  void exchange_halo(ExecutionSpace const &space, XView const &x)
+  {
+    Details::static_check_view<ExecutionSpace, XView, 4>("x");
+    exchange_.post_receives();
+    exchange_.send(space, Details::as_input4<memory_space>(x));
+    exchange_.wait();
+    if (has_ext_)
+      exchange_.unpack(space, Out4(x_ext_));
+    space.fence("ktconv::mpi::exchange_halo");
+  }
+
 private:
   using In4 = Details::Input4<T, memory_space>;
   using In1 = Details::Input1<T, memory_space>;

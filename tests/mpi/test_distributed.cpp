@@ -86,14 +86,15 @@ void fill(View const &v, std::uint64_t seed)
     v.data()[i] = value_at<typename View::value_type>(seed, i);
 }
 
-// Block sizes along an axis for `parts` ranks: near-even (empty) or uneven, each at least `min`.
-std::vector<std::int64_t> uneven(int parts, std::int64_t extent, std::int64_t min)
+// Uneven block sizes along an axis for `parts` ranks: the first `first` (enough to own an
+// output), the middle ones as thin as the halo allows (`thin`, or one more), the last the rest.
+std::vector<std::int64_t> uneven(int parts, std::int64_t extent, std::int64_t first, std::int64_t thin)
 {
   std::vector<std::int64_t> s;
   std::int64_t sum = 0;
   for (int j = 0; j + 1 < parts; ++j)
   {
-    s.push_back(min + (j % 3));
+    s.push_back(j == 0 ? first : thin + (j % 2));
     sum += s.back();
   }
   s.push_back(extent - sum);
@@ -123,7 +124,9 @@ void run_case(Case const &c, MPI_Comm cart, std::array<int, 3> const &dims, bool
   std::int64_t const n = dims[0] == 1 ? c.n : 2 * dims[0] + 1, h = dims[1] * (mh + 2) + 1, w = dims[2] * (mw + 2) + 2;
   ktconv::BlockSplit split;
   if (split_uneven)
-    split = {uneven(dims[0], n, 1), uneven(dims[1], h, mh), uneven(dims[2], w, mw)};
+    split = {uneven(dims[0], n, 1, 1),
+             uneven(dims[1], h, mh, std::max(1, (p.kernel_size.h - 1) * p.dilation.h / p.stride.h)),
+             uneven(dims[2], w, mw, std::max(1, (p.kernel_size.w - 1) * p.dilation.w / p.stride.w))};
   ktconv::DistributedLayout layout(cart, p, {n, p.in_channels, h, w}, split);
   auto const gy = layout.global_y_extents();
 
