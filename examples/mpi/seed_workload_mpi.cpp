@@ -66,6 +66,33 @@ long check(DistributedLayout const &layout, ConvTranspose2dParams const &p, Plan
     bad += std::memcmp(&hy.data()[i], &gathered.data()[i], sizeof(float)) != 0;
   return bad;
 }
+struct Shape
+{
+  int size, db, dr, dc;
+  std::int64_t batch, ch, hh, ww;
+  int reps;
+};
+
+void report(Shape const &s, double t, double t_seq, double t_halo, double hidden, long long max_bytes,
+            long long total_bytes, long bad, bool csv)
+{
+  if (csv)
+    std::printf("csv,%d,%d,%d,%d,%lld,%lld,%lld,%lld,%.4f,%.4f,%.4f,%.3f,%ld\n", s.size, s.db, s.dr, s.dc,
+                (long long)s.batch, (long long)s.hh, (long long)s.ww, max_bytes, t, t_seq, t_halo, hidden, bad);
+  std::printf("ktconv distributed seed workload: x (%lld, %lld, %lld, %lld) on %d ranks, grid %d x %d x %d "
+              "(batch x rows x columns), %s\n",
+              (long long)s.batch, (long long)s.ch, (long long)s.hh, (long long)s.ww, s.size, s.db, s.dr, s.dc,
+              Space::name());
+  std::printf("  time per forward: %.3f ms (median of %d, slowest rank), without overlap %.3f ms, "
+              "halo exchange alone %.3f ms: %.0f%% of the exchange hidden\n",
+              t, s.reps, t_seq, t_halo, 100 * hidden);
+  std::printf("  halo received per call: %lld bytes on the busiest rank, %lld in all\n", max_bytes, total_bytes);
+  if (bad < 0)
+    std::printf("  check: skipped (--check 0)\n");
+  else
+    std::printf("  check: gathered y vs the single-process result, bit for bit: %s (%ld differ)\n",
+                bad == 0 ? "PASS" : "FAIL", bad);
+}
 } // namespace
 
 int main(int argc, char **argv)
@@ -138,24 +165,8 @@ int main(int argc, char **argv)
     double const hidden = max_bytes == 0 ? std::nan("") : std::clamp((t_seq - t) / std::max(t_halo, 1e-9), 0.0, 1.0);
     long const bad = a.num("--check", 1) ? check(layout, p, y, xg, w, cb, epi, options) : -1;
     if (world_rank == 0)
-    {
-      if (a.has("--csv"))
-        std::printf("csv,%d,%d,%d,%d,%lld,%lld,%lld,%lld,%.4f,%.4f,%.4f,%.3f,%ld\n", size, dims[0], dims[1], dims[2],
-                    (long long)batch, (long long)hh, (long long)ww, max_bytes, t, t_seq, t_halo, hidden, bad);
-      std::printf("ktconv distributed seed workload: x (%lld, %lld, %lld, %lld) on %d ranks, grid %d x %d x %d "
-                  "(batch x rows x columns), %s\n",
-                  (long long)batch, (long long)ch, (long long)hh, (long long)ww, size, dims[0], dims[1], dims[2],
-                  Space::name());
-      std::printf("  time per forward: %.3f ms (median of %d, slowest rank), without overlap %.3f ms, "
-                  "halo exchange alone %.3f ms: %.0f%% of the exchange hidden\n",
-                  t, reps, t_seq, t_halo, 100 * hidden);
-      std::printf("  halo received per call: %lld bytes on the busiest rank, %lld in all\n", max_bytes, total_bytes);
-      if (bad < 0)
-        std::printf("  check: skipped (--check 0)\n");
-      else
-        std::printf("  check: gathered y vs the single-process result, bit for bit: %s (%ld differ)\n",
-                    bad == 0 ? "PASS" : "FAIL", bad);
-    }
+      report({size, dims[0], dims[1], dims[2], batch, ch, hh, ww, reps}, t, t_seq, t_halo, hidden, max_bytes,
+             total_bytes, bad, a.has("--csv"));
     status = bad > 0;
     MPI_Comm_free(&cart);
   }

@@ -61,9 +61,9 @@ void transfer(T *data, std::int64_t count, int peer, bool send, MPI_Comm comm)
   {
     int const n = int(std::min(chunk, count - at));
     if (send)
-      MPI_Send(data + at, n, mpi_datatype<T>(), peer, 0x6b75, comm);
+      MPI_Send(data + at, n, mpi_datatype<T>(), peer, 0x6b80, comm);
     else
-      MPI_Recv(data + at, n, mpi_datatype<T>(), peer, 0x6b75, comm, MPI_STATUS_IGNORE);
+      MPI_Recv(data + at, n, mpi_datatype<T>(), peer, 0x6b80, comm, MPI_STATUS_IGNORE);
   }
 }
 

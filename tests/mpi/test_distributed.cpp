@@ -112,6 +112,24 @@ MPI_Comm make_grid(std::array<int, 3> const &dims, bool three_d)
   return cart;
 }
 
+// Outputs of the block `local` that are not bit for bit the same block of `global`.
+template <class View>
+std::int64_t differences(View const &local, View const &global, ktconv::Block4 const &b)
+{
+  using T = typename View::value_type;
+  std::int64_t bad = 0;
+  for (std::int64_t i0 = 0; i0 < b.extent[0]; ++i0)
+    for (std::int64_t i1 = 0; i1 < b.extent[1]; ++i1)
+      for (std::int64_t i2 = 0; i2 < b.extent[2]; ++i2)
+        for (std::int64_t i3 = 0; i3 < b.extent[3]; ++i3)
+        {
+          T const a = local(i0, i1, i2, i3);
+          T const e = global(b.begin[0] + i0, i1, b.begin[2] + i2, b.begin[3] + i3);
+          bad += std::memcmp(&a, &e, sizeof(T)) != 0;
+        }
+  return bad;
+}
+
 // One case on one grid: both value types, both host algorithms, overlap on and off.
 template <class T>
 void run_case(Case const &c, MPI_Comm cart, std::array<int, 3> const &dims, bool split_uneven)
@@ -169,16 +187,7 @@ void run_case(Case const &c, MPI_Comm cart, std::array<int, 3> const &dims, bool
         else
           plan.forward(Space(), xl, weight, conv_bias, yl, ktconv::NoEpilogue(), options);
         Space().fence();
-        std::int64_t bad = 0;
-        for (std::int64_t i0 = 0; i0 < yb.extent[0]; ++i0)
-          for (std::int64_t i1 = 0; i1 < yb.extent[1]; ++i1)
-            for (std::int64_t i2 = 0; i2 < yb.extent[2]; ++i2)
-              for (std::int64_t i3 = 0; i3 < yb.extent[3]; ++i3)
-              {
-                T const a = yl(i0, i1, i2, i3);
-                T const e = y(yb.begin[0] + i0, i1, yb.begin[2] + i2, yb.begin[3] + i3);
-                bad += std::memcmp(&a, &e, sizeof(T)) != 0;
-              }
+        std::int64_t const bad = differences(yl, y, yb);
         ++checks;
         std::string const what = std::string(c.name) + (sizeof(T) == 4 ? " float" : " double") + " grid " +
                                  std::to_string(dims[0]) + "x" + std::to_string(dims[1]) + "x" +
