@@ -18,6 +18,7 @@
 
 #include <exception>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace ktconv
@@ -30,12 +31,21 @@ enum class GpuAwareMpi
   off,       // always through host copies
 };
 
+enum class LocalPaddingParity
+{
+  automatic, // `equal` on CUDA, `any` elsewhere
+  equal,     // every local call has padding % stride equal on both axes, as the CUDA tiled kernel
+             // needs (else `automatic` runs `direct`), at the cost of a cropped row or column
+  any,       // the fewest cropped outputs
+};
+
 struct DistributedOptions
 {
   // Compute the block while the halo is in flight, then recompute the outputs that read the
   // halo (the border) once it has arrived. Off: wait for the halo, then compute once.
   bool overlap = true;
   GpuAwareMpi gpu_aware = GpuAwareMpi::automatic;
+  LocalPaddingParity parity = LocalPaddingParity::automatic;
 };
 
 // The plan of a distributed transposed convolution: layout, neighbours, halo buffers, the
@@ -144,9 +154,47 @@ private:
     whole_ = {r.whole, c.whole, true};
     top_ = {r.head, c.whole, r.border > 0};
     left_ = {r.tail, c.head, c.border > 0 && r.out_begin + r.border < r.out_end};
+    if (equal_parity())
+    {
+      equalize(whole_, true);
+      equalize(top_, false);
+      equalize(left_, false);
+    }
     allocate(whole_, whole_s_, true);
     allocate(top_, top_s_, false);
     allocate(left_, left_s_, false);
+  }
+
+  bool equal_parity() const
+  {
+    bool cuda = false;
+#if defined(KOKKOS_ENABLE_CUDA)
+    cuda = std::is_same_v<ExecutionSpace, Kokkos::Cuda>;
+#endif
+    return options_.parity == LocalPaddingParity::equal ||
+           (options_.parity == LocalPaddingParity::automatic && cuda);
+  }
+
+  // Re-solves one axis of a call so that both axes' paddings have the same parity (modulo the
+  // stride), choosing the axis whose change computes fewer extra (cropped) outputs.
+  void equalize(Details::LocalCall &call, bool fixed_input) const
+  {
+    auto const &rp = layout_.row_plan();
+    auto const &cp = layout_.col_plan();
+    int const s = rp.spec.stride;
+    if (!call.active || s != cp.spec.stride || call.rows.padding % s == call.cols.padding % s)
+      return;
+    auto solve = [&](Details::AxisPlan const &ap, Details::LocalAxisCall const &c, int parity) {
+      return Details::solve_local_axis(ap.spec, c.out_begin + c.crop_lo, c.out_begin + c.out_count - c.crop_hi,
+                                       ap.ext_begin(), ap.in_end, fixed_input, parity);
+    };
+    auto const rows = solve(rp, call.rows, call.cols.padding % s);
+    auto const cols = solve(cp, call.cols, call.rows.padding % s);
+    if ((rows.out_count - call.rows.out_count) * call.cols.out_count <=
+        (cols.out_count - call.cols.out_count) * call.rows.out_count)
+      call.rows = rows;
+    else
+      call.cols = cols;
   }
 
   // A call reads the whole extended block in place or a copy of its part, and writes y in

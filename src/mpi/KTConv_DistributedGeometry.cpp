@@ -37,7 +37,7 @@ void inputs_read(AxisSpec const &a, std::int64_t u, std::int64_t v, std::int64_t
 }
 
 LocalAxisCall solve_local_axis(AxisSpec const &a, std::int64_t u, std::int64_t v, std::int64_t avail_begin,
-                               std::int64_t avail_end, bool fixed_input)
+                               std::int64_t avail_end, bool fixed_input, int parity)
 {
   std::int64_t lo = 0, hi = 0;
   inputs_read(a, u, v, lo, hi);
@@ -62,7 +62,7 @@ LocalAxisCall solve_local_axis(AxisSpec const &a, std::int64_t u, std::int64_t v
       {
         std::int64_t const start = u - c_lo;
         std::int64_t const pad = a.padding + start - ib * a.stride;
-        if (pad < 0 || pad > (std::int64_t(1) << 30))
+        if (pad < 0 || pad > (std::int64_t(1) << 30) || (parity >= 0 && pad % a.stride != parity))
           continue;
         std::int64_t const end0 = start + (ie - ib - 1) * a.stride - 2 * pad + e + 1;
         std::int64_t const op = std::max<std::int64_t>(0, v - end0);

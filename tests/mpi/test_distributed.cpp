@@ -173,10 +173,12 @@ void run_case(Case const &c, MPI_Comm cart, std::array<int, 3> const &dims, bool
       ktconv::conv_transpose2d(Space(), p, x, weight, conv_bias, y, epi, options);
     else
       ktconv::conv_transpose2d(Space(), p, x, weight, conv_bias, y, ktconv::NoEpilogue(), options);
-    for (bool overlap : {true, false})
+    for (int variant = 0; variant < 3; ++variant) // overlap; no overlap; overlap, equal padding parities
     {
+      bool const overlap = variant != 1;
       ktconv::DistributedOptions dopt;
       dopt.overlap = overlap;
+      dopt.parity = variant == 2 ? ktconv::LocalPaddingParity::equal : ktconv::LocalPaddingParity::any;
       ktconv::DistributedConvTranspose2d<Space, T> plan(layout, dopt);
       Host yl = plan.make_y_block();
       for (int rep = 0; rep < 2; ++rep) // the plan's buffers are reused
@@ -192,7 +194,8 @@ void run_case(Case const &c, MPI_Comm cart, std::array<int, 3> const &dims, bool
         std::string const what = std::string(c.name) + (sizeof(T) == 4 ? " float" : " double") + " grid " +
                                  std::to_string(dims[0]) + "x" + std::to_string(dims[1]) + "x" +
                                  std::to_string(dims[2]) + (split_uneven ? " uneven" : " even") + " " +
-                                 ktconv::to_string(algorithm) + (overlap ? " overlap" : " no-overlap");
+                                 ktconv::to_string(algorithm) + (overlap ? " overlap" : " no-overlap") +
+                                 (variant == 2 ? " equal-parity" : "");
         if (bad != 0)
           fail(what + ": " + std::to_string(bad) + " outputs of the block differ from the single-process result");
         Host gathered("g", rank_ == 0 ? gy[0] : 0, gy[1], gy[2], gy[3]);

@@ -41,8 +41,9 @@ void inputs_read(AxisSpec const &a, std::int64_t u, std::int64_t v, std::int64_t
 // A local call for the output window [u, v) whose input lies within the available global
 // inputs [avail_begin, avail_end). With fixed_input the call's input is all of them (no copy
 // of a sub-block); otherwise the smallest range that serves. Prefers no crop, then the least.
+// parity >= 0: only calls whose padding % stride is `parity`.
 LocalAxisCall solve_local_axis(AxisSpec const &a, std::int64_t u, std::int64_t v, std::int64_t avail_begin,
-                               std::int64_t avail_end, bool fixed_input);
+                               std::int64_t avail_end, bool fixed_input, int parity = -1);
 
 // A rank's share of one spatial axis.
 struct AxisPlan
