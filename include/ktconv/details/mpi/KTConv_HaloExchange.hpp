@@ -31,11 +31,13 @@ void copy_box(ExecutionSpace const &space, Output4<T, typename ExecutionSpace::m
     if (e <= 0)
       return;
   using Policy = Kokkos::MDRangePolicy<ExecutionSpace, Kokkos::Rank<4>, Kokkos::IndexType<std::int64_t>>;
+  // plain scalars in the device lambda (std::array's operator[] is host-only for nvcc)
+  std::int64_t const d0 = dst_at[0], d1 = dst_at[1], d2 = dst_at[2], d3 = dst_at[3];
+  std::int64_t const s0 = src_at[0], s1 = src_at[1], s2 = src_at[2], s3 = src_at[3];
   Kokkos::parallel_for(
       "ktconv::mpi::copy_box", Policy(space, {0, 0, 0, 0}, {extent[0], extent[1], extent[2], extent[3]}),
       KOKKOS_LAMBDA(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) {
-        dst(dst_at[0] + n, dst_at[1] + c, dst_at[2] + h, dst_at[3] + w) =
-            src(src_at[0] + n, src_at[1] + c, src_at[2] + h, src_at[3] + w);
+        dst(d0 + n, d1 + c, d2 + h, d3 + w) = src(s0 + n, s1 + c, s2 + h, s3 + w);
       });
 }
 
