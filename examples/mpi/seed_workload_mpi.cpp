@@ -46,8 +46,8 @@ double time_max_median(F &&f, int warmup, int reps)
 
 // Rank 0: y of the whole problem on one process, compared bit for bit with the gathered blocks.
 long check(DistributedLayout const &layout, ConvTranspose2dParams const &p, Plan::tensor_type const &y_block,
-           Kokkos::View<float ****, Kokkos::LayoutRight, Kokkos::HostSpace> const &x_global,
-           Plan::tensor_type const &w, Kokkos::View<float *, Space::memory_space> const &cb,
+           Kokkos::View<float ****, Kokkos::LayoutRight, Kokkos::HostSpace> const &x_global, Plan::tensor_type const &w,
+           Kokkos::View<float *, Space::memory_space> const &cb,
            BiasClampScaleEpilogue<float, Space::memory_space> const &epi, Options const &options)
 {
   auto const g = layout.global_y_extents();
@@ -154,8 +154,8 @@ int main(int argc, char **argv)
     Kokkos::deep_copy(y, std::numeric_limits<float>::quiet_NaN());
 
     double const t = time_max_median([&] { plan.forward(Space(), x, w, cb, y, epi, options); }, warmup, reps);
-    double const t_seq =
-        time_max_median([&] { plan_no_overlap.forward(Space(), x, w, cb, y, epi, options); }, warmup, reps);
+    double const t_seq = time_max_median([&] { plan_no_overlap.forward(Space(), x, w, cb, y, epi, options); }, warmup,
+                                         reps);
     double const t_halo = time_max_median([&] { plan.exchange_halo(Space(), x); }, warmup, reps);
     long long bytes = plan.halo_bytes_per_call(), max_bytes = 0, total_bytes = 0;
     MPI_Allreduce(&bytes, &max_bytes, 1, MPI_LONG_LONG, MPI_MAX, MPI_COMM_WORLD);

@@ -91,8 +91,8 @@ public:
   // any halo is sent, if any rank's arguments do not fit. Returns with work still enqueued on
   // `space`, as conv_transpose2d does; the halo messages have completed.
   template <class XView, class WView, class BView, class YView, class Epilogue = NoEpilogue>
-  void forward(ExecutionSpace const &space, XView const &x, WView const &weight, BView const &conv_bias,
-               YView const &y, Epilogue const &epilogue = {}, Options const &options = {})
+  void forward(ExecutionSpace const &space, XView const &x, WView const &weight, BView const &conv_bias, YView const &y,
+               Epilogue const &epilogue = {}, Options const &options = {})
   {
     Details::static_check_view<ExecutionSpace, XView, 4>("x");
     Details::static_check_view<ExecutionSpace, WView, 4>("weight");
@@ -171,8 +171,7 @@ private:
 #if defined(KOKKOS_ENABLE_CUDA)
     cuda = std::is_same_v<ExecutionSpace, Kokkos::Cuda>;
 #endif
-    return options_.parity == LocalPaddingParity::equal ||
-           (options_.parity == LocalPaddingParity::automatic && cuda);
+    return options_.parity == LocalPaddingParity::equal || (options_.parity == LocalPaddingParity::automatic && cuda);
   }
 
   // Re-solves one axis of a call so that both axes' paddings have the same parity (modulo the
@@ -206,8 +205,8 @@ private:
     auto const &r = layout_.row_plan();
     auto const &c = layout_.col_plan();
     auto const b = layout_.x_block();
-    s.in = call.rows.in_begin != r.ext_begin() || call.rows.in_end != r.in_end ||
-           call.cols.in_begin != c.ext_begin() || call.cols.in_end != c.in_end;
+    s.in = call.rows.in_begin != r.ext_begin() || call.rows.in_end != r.in_end || call.cols.in_begin != c.ext_begin() ||
+           call.cols.in_end != c.in_end;
     s.out = !(whole_window && call.rows.exact() && call.cols.exact());
     if (s.in)
       s.x = tensor_type("ktconv::mpi::x_part", b.extent[0], b.extent[1], call.rows.in_end - call.rows.in_begin,
@@ -230,8 +229,8 @@ private:
     {
       if (std::int64_t(x.extent(std::size_t(i))) != xb.extent[std::size_t(i)] ||
           std::int64_t(y.extent(std::size_t(i))) != yb.extent[std::size_t(i)])
-        return "x block (" + extents(x) + ") or y block (" + extents(y) + ") of this rank should be (" +
-               extents(xb) + ") and (" + extents(yb) + ")";
+        return "x block (" + extents(x) + ") or y block (" + extents(y) + ") of this rank should be (" + extents(xb) +
+               ") and (" + extents(yb) + ")";
     }
     auto const yf = Details::facts_of(y);
     if (overlaps(yf, Details::facts_of(x)) || overlaps(yf, Details::facts_of(w)) || overlaps(yf, Details::facts_of(b)))
@@ -246,10 +245,9 @@ private:
       // scratch output or y
       In4 const in = s->in ? In4(s->x) : has_ext_ ? In4(x_ext_) : x;
       Out4 const out = s->out ? Out4(s->y) : y;
-      std::string e = Details::check_local_call<ExecutionSpace, T>(call->params(layout_.params()),
-                                                                   Details::facts_of(in), Details::facts_of(w),
-                                                                   Details::facts_of(b), Details::facts_of(out), epi,
-                                                                   options);
+      std::string e = Details::check_local_call<ExecutionSpace, T>(
+          call->params(layout_.params()), Details::facts_of(in), Details::facts_of(w), Details::facts_of(b),
+          Details::facts_of(out), epi, options);
       if (!e.empty())
         return e;
     }
@@ -275,9 +273,9 @@ private:
     In4 src = x;
     if (has_ext_)
     {
-      Details::copy_box(space, Out4(x_ext_), {0, 0, layout_.halo_rows(), layout_.halo_cols()}, x, {0, 0, 0, 0},
-                        {std::int64_t(x.extent(0)), std::int64_t(x.extent(1)), std::int64_t(x.extent(2)),
-                         std::int64_t(x.extent(3))});
+      Details::copy_box(
+          space, Out4(x_ext_), {0, 0, layout_.halo_rows(), layout_.halo_cols()}, x, {0, 0, 0, 0},
+          {std::int64_t(x.extent(0)), std::int64_t(x.extent(1)), std::int64_t(x.extent(2)), std::int64_t(x.extent(3))});
       src = In4(x_ext_);
     }
     bool const overlap = options_.overlap && exchange_.active();
@@ -298,8 +296,8 @@ private:
   }
 
   template <class Epilogue>
-  void compute(ExecutionSpace const &space, Details::LocalCall const &call, Scratch &s, In4 src, In4 w, In1 b,
-               Out4 y, Epilogue const &epi, Options const &options)
+  void compute(ExecutionSpace const &space, Details::LocalCall const &call, Scratch &s, In4 src, In4 w, In1 b, Out4 y,
+               Epilogue const &epi, Options const &options)
   {
     auto const &rp = layout_.row_plan();
     auto const &cp = layout_.col_plan();
@@ -309,17 +307,18 @@ private:
     In4 in = src;
     if (s.in)
     {
-      Details::copy_box(space, Out4(s.x), {0, 0, 0, 0}, src, {0, 0, r.in_begin - rp.ext_begin(), c.in_begin - cp.ext_begin()},
+      Details::copy_box(space, Out4(s.x), {0, 0, 0, 0}, src,
+                        {0, 0, r.in_begin - rp.ext_begin(), c.in_begin - cp.ext_begin()},
                         {n, ci, r.in_end - r.in_begin, c.in_end - c.in_begin});
       in = In4(s.x);
     }
     Out4 out = s.out ? Out4(s.y) : y;
     conv_transpose2d(space, call.params(layout_.params()), in, w, b, out, epi, options);
     if (s.out)
-      Details::copy_box(space, y, {0, 0, r.out_begin + r.crop_lo - rp.out_begin, c.out_begin + c.crop_lo - cp.out_begin},
-                        In4(s.y), {0, 0, r.crop_lo, c.crop_lo},
-                        {n, std::int64_t(y.extent(1)), r.out_count - r.crop_lo - r.crop_hi,
-                         c.out_count - c.crop_lo - c.crop_hi});
+      Details::copy_box(
+          space, y, {0, 0, r.out_begin + r.crop_lo - rp.out_begin, c.out_begin + c.crop_lo - cp.out_begin}, In4(s.y),
+          {0, 0, r.crop_lo, c.crop_lo},
+          {n, std::int64_t(y.extent(1)), r.out_count - r.crop_lo - r.crop_hi, c.out_count - c.crop_lo - c.crop_hi});
   }
 
   DistributedLayout layout_;

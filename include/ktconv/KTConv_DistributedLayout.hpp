@@ -49,7 +49,7 @@ public:
   ConvTranspose2dParams const &params() const { return params_; }
   std::array<std::int64_t, 4> const &global_x_extents() const { return global_x_; }
   std::array<std::int64_t, 4> const &global_y_extents() const { return global_y_; }
-  std::array<int, 3> const &grid() const { return dims_; }    // (batch, rows, columns)
+  std::array<int, 3> const &grid() const { return dims_; }     // (batch, rows, columns)
   std::array<int, 3> const &coords() const { return coords_; } // this rank's position
 
   Block4 x_block() const { return x_block_of(rank_); } // this rank's block of x

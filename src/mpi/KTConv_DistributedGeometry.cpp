@@ -13,8 +13,14 @@ namespace ktconv::Details
 
 namespace
 {
-std::int64_t floor_mod(std::int64_t a, std::int64_t b) { return ((a % b) + b) % b; }
-bool output_padding_ok(AxisSpec const &a, std::int64_t op) { return op < a.stride || op < a.dilation; }
+std::int64_t floor_mod(std::int64_t a, std::int64_t b)
+{
+  return ((a % b) + b) % b;
+}
+bool output_padding_ok(AxisSpec const &a, std::int64_t op)
+{
+  return op < a.stride || op < a.dilation;
+}
 } // namespace
 
 void inputs_read(AxisSpec const &a, std::int64_t u, std::int64_t v, std::int64_t &lo, std::int64_t &hi)

@@ -32,11 +32,24 @@ std::string error_of(std::exception_ptr e)
 std::vector<std::int64_t> signature(ConvTranspose2dParams const &p, std::array<std::int64_t, 4> const &g,
                                     BlockSplit const &s)
 {
-  std::vector<std::int64_t> v{p.in_channels,       p.out_channels,      p.kernel_size.h,    p.kernel_size.w,
-                              p.stride.h,          p.stride.w,          p.padding.h,        p.padding.w,
-                              p.output_padding.h,  p.output_padding.w,  p.dilation.h,       p.dilation.w,
-                              p.groups,            p.bias ? 1 : 0,      g[0],               g[1],
-                              g[2],                g[3]};
+  std::vector<std::int64_t> v{p.in_channels,
+                              p.out_channels,
+                              p.kernel_size.h,
+                              p.kernel_size.w,
+                              p.stride.h,
+                              p.stride.w,
+                              p.padding.h,
+                              p.padding.w,
+                              p.output_padding.h,
+                              p.output_padding.w,
+                              p.dilation.h,
+                              p.dilation.w,
+                              p.groups,
+                              p.bias ? 1 : 0,
+                              g[0],
+                              g[1],
+                              g[2],
+                              g[3]};
   for (auto const *sizes : {&s.batch, &s.rows, &s.cols})
   {
     std::vector<std::int64_t> with_count(*sizes);

@@ -63,8 +63,8 @@ void cartesian_grid(MPI_Comm comm, std::array<int, 3> &dims, std::array<int, 3> 
   MPI_Cart_get(comm, nd, d, periods, c);
   for (int i = 0; i < nd; ++i)
     if (periods[i])
-      throw InvalidArgument("distributed: the Cartesian communicator is periodic along dimension " +
-                            std::to_string(i) + "; the image has edges, so no dimension may be periodic");
+      throw InvalidArgument("distributed: the Cartesian communicator is periodic along dimension " + std::to_string(i) +
+                            "; the image has edges, so no dimension may be periodic");
   int const shift = 3 - nd; // a 2-d grid is (1, rows, columns)
   dims = {1, 1, 1};
   coords = {0, 0, 0};

@@ -148,8 +148,8 @@ void run_case(Case const &c, MPI_Comm cart, std::array<int, 3> const &dims, bool
   ktconv::DistributedLayout layout(cart, p, {n, p.in_channels, h, w}, split);
   auto const gy = layout.global_y_extents();
 
-  Host x("x", n, p.in_channels, h, w), weight("w", p.in_channels, p.out_channels / p.groups, p.kernel_size.h,
-                                                p.kernel_size.w);
+  Host x("x", n, p.in_channels, h, w),
+      weight("w", p.in_channels, p.out_channels / p.groups, p.kernel_size.h, p.kernel_size.w);
   Kokkos::View<T *, Kokkos::HostSpace> conv_bias("cb", p.bias ? p.out_channels : 0), bias("b", p.out_channels);
   fill(x, 1);
   fill(weight, 2);

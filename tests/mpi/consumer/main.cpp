@@ -28,12 +28,12 @@ int main(int argc, char **argv)
     ktconv::DistributedLayout layout(cart, p, {2, 8, 20, 18});
     V x("x", 2, 8, 20, 18), w("w", 8, 8, 3, 3);
     Kokkos::View<float *, Space::memory_space> b("b", 8);
-    Kokkos::parallel_for(Kokkos::RangePolicy<Space>(0, x.span()), KOKKOS_LAMBDA(std::size_t i) {
-      x.data()[i] = float(int(i * 7919 % 257) - 128) / 64;
-    });
-    Kokkos::parallel_for(Kokkos::RangePolicy<Space>(0, w.span()), KOKKOS_LAMBDA(std::size_t i) {
-      w.data()[i] = float(int(i * 104729 % 97) - 48) / 32;
-    });
+    Kokkos::parallel_for(
+        Kokkos::RangePolicy<Space>(0, x.span()),
+        KOKKOS_LAMBDA(std::size_t i) { x.data()[i] = float(int(i * 7919 % 257) - 128) / 64; });
+    Kokkos::parallel_for(
+        Kokkos::RangePolicy<Space>(0, w.span()),
+        KOKKOS_LAMBDA(std::size_t i) { w.data()[i] = float(int(i * 104729 % 97) - 48) / 32; });
     auto const g = layout.global_y_extents();
     V y("y", g[0], g[1], g[2], g[3]);
     ktconv::conv_transpose2d(Space(), p, x, w, b, y);
