@@ -3,6 +3,7 @@
 #   spack repo add spack            # from the root of a ktconv checkout
 #   spack install ktconv+openmp
 #   spack install ktconv+cuda cuda_arch=90
+#   spack install ktconv+openmp+mpi          # also ktconv::mpi (find_package(ktconv COMPONENTS mpi))
 #
 # CudaPackage brings the `cuda` variant and `cuda_arch` (and rejects +cuda with cuda_arch=none).
 # The version must equal the file VERSION, and the CMake options used below are checked against the project's CMake files by
@@ -33,10 +34,12 @@ class Ktconv(CMakePackage, CudaPackage):
     variant("examples", default=False, description="Build the seed-workload example and the benchmark")
     variant("shared", default=False, description="Build a shared library")
     variant("kernels", default=True, description="Use Kokkos Kernels (BLAS) for Algorithm::gemm")
+    variant("mpi", default=False, description="Build ktconv::mpi: ConvTranspose2d with the image split over MPI ranks")
 
     depends_on("cxx", type="build")
     depends_on("cmake@3.22:", type="build")
     depends_on("googletest", type="test")
+    depends_on("mpi", when="+mpi")
 
     # The same Kokkos as the kernels are instantiated for: backends must match.
     depends_on("kokkos@5.0.2:5.0")
@@ -64,6 +67,7 @@ class Ktconv(CMakePackage, CudaPackage):
             self.define_from_variant("KTCONV_ENABLE_EXAMPLES", "examples"),
             self.define_from_variant("KTCONV_ENABLE_BENCHMARKS", "examples"),
             self.define_from_variant("BUILD_SHARED_LIBS", "shared"),
+            self.define_from_variant("KTCONV_ENABLE_MPI", "mpi"),
             self.define("KTCONV_WARNINGS_AS_ERRORS", False),
             self.define_from_variant("KTCONV_ENABLE_KOKKOS_KERNELS", "kernels"),
         ]
