@@ -2,7 +2,7 @@
 // infinities clamped, and the steps run in the model's order with rounding in T.
 #include "support/Harness.hpp"
 
-#include <ktconv/details/KTConv_ConvTranspose2dImpl.hpp> // instantiates the kernels for a user's epilogue
+#include <ktconv/KTConv_UserEpilogue.hpp> // instantiates the kernels for a user's epilogue
 #include <ktconv/details/common/KTConv_DeviceEpilogue.hpp>
 
 #include <gtest/gtest.h>
@@ -135,9 +135,9 @@ TEST(Epilogue, DeviceFormMatchesModel)
 
 namespace
 {
-// A user's epilogue as docs/DESIGN.md describes them: a functor T(T value, int channel), here
-// with state of its own (a per-channel table in the execution space's memory) and no default
-// constructor, which no kernel may need.
+// A user's epilogue as <ktconv/KTConv_UserEpilogue.hpp> describes them: a functor
+// T(T value, int channel), here with state of its own (a per-channel table in the execution
+// space's memory) and no default constructor, which no kernel may need.
 template <class T, class MemorySpace>
 struct ChannelAffine
 {
@@ -146,6 +146,13 @@ struct ChannelAffine
   ChannelAffine(Kokkos::View<T const *, MemorySpace> o, T f) : offset(o), factor(f) {}
   KOKKOS_FUNCTION T operator()(T value, int channel) const { return value * factor + offset(channel); }
 };
+static_assert(EpilogueFor<ChannelAffine<float, Kokkos::HostSpace>, float>);
+static_assert(EpilogueFor<NoEpilogue, double> && EpilogueFor<BiasClampScaleEpilogue<float>, float>);
+struct NotAnEpilogue
+{
+  float operator()(float value) const { return value; } // no channel argument
+};
+static_assert(!EpilogueFor<NotAnEpilogue, float>);
 } // namespace
 
 // A user's epilogue compiles through conv_transpose2d and runs on every kernel that can compute
