@@ -148,12 +148,15 @@ struct ChannelAffine
 };
 static_assert(EpilogueFor<ChannelAffine<float, Kokkos::HostSpace>, float>);
 static_assert(EpilogueFor<NoEpilogue, double> && EpilogueFor<BiasClampScaleEpilogue<float>, float>);
+} // namespace
+
+// A functor without the channel argument is not an epilogue (outside the anonymous namespace:
+// nvcc warns about its unreferenced member there).
 struct NotAnEpilogue
 {
-  float operator()(float value) const { return value; } // no channel argument
+  float operator()(float value) const { return value; }
 };
 static_assert(!EpilogueFor<NotAnEpilogue, float>);
-} // namespace
 
 // A user's epilogue compiles through conv_transpose2d and runs on every kernel that can compute
 // the problem (every math mode of the GPU kernel, both its staging paths), on every space:
