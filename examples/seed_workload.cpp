@@ -3,20 +3,112 @@
 //     -> x + bias -> clamp(0, 1) -> * 2.0 -> clamp(0, 1) -> / 2.0
 // on input (128, 64, 128, 128) float32, run with ktconv's module object on the default
 // execution space. Prints the median time per forward after warm-up, GFLOP/s, effective
-// GB/s, and a check of sampled outputs against a float64 reference.
+// GB/s, and a check of sampled outputs against a float64 reference. Self-contained: it needs
+// ktconv and Kokkos only.
 //
 //   ktconv-seed-workload [--batch 128] [--reps 10] [--warmup 2] [--check 1000]
-#include "common/KTConvBenchUtils.hpp"
+#include <ktconv/ktconv.hpp>
+
+#include <Kokkos_Core.hpp>
+#include <Kokkos_Random.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
 
 using namespace ktconv;
-using namespace ktconv::bench;
+
+namespace
+{
+
+// --name value from the command line, or the fallback.
+long option(int argc, char **argv, char const *name, long fallback)
+{
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0)
+      return std::strtol(argv[i + 1], nullptr, 10);
+  return fallback;
+}
+
+template <class View>
+void fill_uniform(View const &v, std::uint64_t seed, double lo, double hi)
+{
+  Kokkos::Random_XorShift64_Pool<typename View::execution_space> pool(seed);
+  Kokkos::fill_random(v, pool, typename View::value_type(lo), typename View::value_type(hi));
+}
+
+struct Timing
+{
+  double median_ms, min_ms, max_ms;
+  int runs;
+};
+
+// Median of `reps` runs after `warmup`, each bracketed by fences.
+template <class F>
+Timing time_runs(F &&f, int warmup, int reps)
+{
+  for (int i = 0; i < warmup; ++i)
+    f();
+  std::vector<double> ms;
+  for (int i = 0; i < reps; ++i)
+  {
+    Kokkos::fence();
+    auto const t0 = std::chrono::steady_clock::now();
+    f();
+    Kokkos::fence();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  double const median = reps % 2 ? ms[std::size_t(reps / 2)]
+                                 : 0.5 * (ms[std::size_t(reps / 2 - 1)] + ms[std::size_t(reps / 2)]);
+  return {median, ms.front(), ms.back(), reps};
+}
+
+// One output of the convolution in double, from the definition: y(n, co, oh, ow) sums
+// x(n, ci, ih, iw) * w(ci, co, kh, kw) over oh = ih*stride - padding + kh (no groups, dilation 1).
+template <class HX, class HW, class HB>
+double reference_element(ConvTranspose2dParams const &p, HX const &x, HW const &w, HB const &cb, std::int64_t n, int co,
+                         int oh, int ow)
+{
+  double acc = double(cb(co));
+  for (int kh = 0; kh < p.kernel_size.h; ++kh)
+    for (int kw = 0; kw < p.kernel_size.w; ++kw)
+    {
+      int const th = oh + p.padding.h - kh, tw = ow + p.padding.w - kw;
+      if (th < 0 || tw < 0 || th % p.stride.h || tw % p.stride.w)
+        continue;
+      int const ih = th / p.stride.h, iw = tw / p.stride.w;
+      if (ih >= int(x.extent(2)) || iw >= int(x.extent(3)))
+        continue;
+      for (int ci = 0; ci < p.in_channels; ++ci)
+        acc += double(x(n, ci, ih, iw)) * double(w(ci, co, kh, kw));
+    }
+  return acc;
+}
+
+// torch.clamp: NaN stays NaN.
+double torch_clamp(double v, double lo, double hi)
+{
+  if (std::isnan(v))
+    return v;
+  v = v < lo ? lo : v;
+  return v > hi ? hi : v;
+}
+
+} // namespace
 
 int main(int argc, char **argv)
 {
   Kokkos::ScopeGuard guard(argc, argv);
-  Args a{argc, argv};
-  std::int64_t const batch = a.num("--batch", 128);
-  int const reps = int(a.num("--reps", 10)), warmup = int(a.num("--warmup", 2));
+  std::int64_t const batch = option(argc, argv, "--batch", 128);
+  int const reps = int(option(argc, argv, "--reps", 10)), warmup = int(option(argc, argv, "--warmup", 2));
 
   ConvTranspose2dParams p;
   p.in_channels = 64;
@@ -51,7 +143,7 @@ int main(int argc, char **argv)
   auto hb = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, model.bias());
   auto hy = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, y);
   std::mt19937_64 rng(2026);
-  long const samples = batch > 0 ? a.num("--check", 1000) : 0;
+  long const samples = batch > 0 ? option(argc, argv, "--check", 1000) : 0;
   long bad = 0;
   double max_rel = 0;
   for (long i = 0; i < samples; ++i)

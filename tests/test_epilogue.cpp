@@ -2,7 +2,7 @@
 // infinities clamped, and the steps run in the model's order with rounding in T.
 #include "support/Harness.hpp"
 
-#include <ktconv/details/KTConv_ConvTranspose2dImpl.hpp> // instantiates the kernels for a user's epilogue
+#include <ktconv/KTConv_UserEpilogue.hpp> // instantiates the kernels for a user's epilogue
 #include <ktconv/details/common/KTConv_DeviceEpilogue.hpp>
 
 #include <gtest/gtest.h>
@@ -135,9 +135,9 @@ TEST(Epilogue, DeviceFormMatchesModel)
 
 namespace
 {
-// A user's epilogue as docs/DESIGN.md describes them: a functor T(T value, int channel), here
-// with state of its own (a per-channel table in the execution space's memory) and no default
-// constructor, which no kernel may need.
+// A user's epilogue as <ktconv/KTConv_UserEpilogue.hpp> describes them: a functor
+// T(T value, int channel), here with state of its own (a per-channel table in the execution
+// space's memory) and no default constructor, which no kernel may need.
 template <class T, class MemorySpace>
 struct ChannelAffine
 {
@@ -146,7 +146,17 @@ struct ChannelAffine
   ChannelAffine(Kokkos::View<T const *, MemorySpace> o, T f) : offset(o), factor(f) {}
   KOKKOS_FUNCTION T operator()(T value, int channel) const { return value * factor + offset(channel); }
 };
+static_assert(EpilogueFor<ChannelAffine<float, Kokkos::HostSpace>, float>);
+static_assert(EpilogueFor<NoEpilogue, double> && EpilogueFor<BiasClampScaleEpilogue<float>, float>);
 } // namespace
+
+// A functor without the channel argument is not an epilogue (outside the anonymous namespace:
+// nvcc warns about its unreferenced member there).
+struct NotAnEpilogue
+{
+  float operator()(float value) const { return value; }
+};
+static_assert(!EpilogueFor<NotAnEpilogue, float>);
 
 // A user's epilogue compiles through conv_transpose2d and runs on every kernel that can compute
 // the problem (every math mode of the GPU kernel, both its staging paths), on every space:

@@ -175,7 +175,7 @@ TEST(GemmSelection, GpuSuiteShapes)
     p.output_padding = r.op;
     p.dilation = r.d;
     auto const g = Details::check_params(p, 16, r.cin, r.hw, r.hw);
-    bool const tiled = !r.fp64 && Details::gpu_tiled_variant(g) >= 0;
+    bool const tiled = !r.fp64 && Details::gpu_tiled_shape_index(g) >= 0;
     EXPECT_EQ(Details::gemm_wins_on_gpu(g, tiled), r.gemm) << r.name << " (tiled compiles: " << tiled << ")";
   }
 }

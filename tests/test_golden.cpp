@@ -5,11 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 using namespace ktconv;
 using namespace ktconv::test;
@@ -92,55 +96,90 @@ std::vector<std::filesystem::path> golden_files()
   return files;
 }
 
-template <class T>
-void check_all_golden(double factor)
+// The golden cases by name (file stem), one ctest entry each.
+std::vector<std::string> golden_names()
 {
-  auto files = golden_files();
+  std::vector<std::string> names;
+  for (auto const &f : golden_files())
+    names.push_back(f.stem().string());
+  return names;
+}
+
+std::filesystem::path golden_path(std::string const &name)
+{
+  char const *env = std::getenv("KTCONV_GOLDEN_DIR");
+  return std::filesystem::path(env ? env : KTCONV_GOLDEN_DIR) / (name + ".golden");
+}
+
+// One golden case on every space and algorithm: the double reference must agree with PyTorch
+// first (it gives the error bound), then ktconv is compared with PyTorch's output itself.
+template <class T>
+void check_golden(std::string const &name, double factor)
+{
+  Golden g = load(golden_path(name));
+  auto ref = reference_conv_transpose2d(g.problem.params, g.problem.x, g.problem.weight, g.problem.conv_bias,
+                                        g.problem.epilogue);
+  ASSERT_EQ(ref.y.size(), g.y.size()) << g.name;
+  for (std::size_t i = 0; i < g.y.size(); ++i)
+  {
+    double const t = g.y.data[i], r = ref.y.data[i];
+    if (std::isnan(t) || std::isinf(t))
+      ASSERT_TRUE((std::isnan(t) && std::isnan(r)) || t == r) << g.name << " reference vs torch at " << i;
+    else
+      ASSERT_NEAR(r, t, 1e-12 * (1 + ref.abs_sum.data[i])) << g.name << " reference vs torch at " << i;
+  }
+  ref.y = g.y; // compare ktconv with PyTorch itself
+  int runs = 0;
+  for_each_space([&](auto space) {
+    using Space = decltype(space);
+    for (Algorithm a : algorithms_for<Space, T>(g.problem.params, g.problem.x.h, g.problem.x.w))
+    {
+      Options o;
+      o.algorithm = a;
+      auto cmp = compare<T>(run_ktconv<T>(space, g.problem, o), ref, factor);
+      ++runs;
+      EXPECT_TRUE(cmp.ok) << g.name << " " << Space::name() << " " << to_string(a) << ": " << cmp.bad << " bad, first "
+                          << cmp.first_bad;
+    }
+  });
+  EXPECT_GE(runs, 2) << g.name;
+}
+
+class GoldenCase : public ::testing::TestWithParam<std::string>
+{
+};
+
+} // namespace
+
+TEST_P(GoldenCase, MatchesPyTorchFloat)
+{
+  check_golden<float>(GetParam(), 2);
+}
+
+TEST_P(GoldenCase, MatchesPyTorchDouble)
+{
+  check_golden<double>(GetParam(), 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, GoldenCase, ::testing::ValuesIn(golden_names()),
+                         [](::testing::TestParamInfo<std::string> const &entry) { return entry.param; });
+
+// The set of cases is complete, and the NaN/inf cases really exercise propagation (a test that
+// cannot fail is a defect).
+TEST(Golden, CasesPresentWithNanAndInf)
+{
+  auto const files = golden_files();
   ASSERT_GE(files.size(), 20u) << "golden files missing (set KTCONV_GOLDEN_DIR)";
   int nan_seen = 0, inf_seen = 0;
   for (auto const &file : files)
   {
-    Golden g = load(file);
-    // The reference gives the error bound (abs sums); its value must agree with PyTorch's first.
-    auto ref = reference_conv_transpose2d(g.problem.params, g.problem.x, g.problem.weight, g.problem.conv_bias,
-                                          g.problem.epilogue);
-    ASSERT_EQ(ref.y.size(), g.y.size()) << g.name;
-    for (std::size_t i = 0; i < g.y.size(); ++i)
+    Golden const g = load(file);
+    for (double t : g.y.data)
     {
-      double const t = g.y.data[i], r = ref.y.data[i];
       nan_seen += std::isnan(t);
       inf_seen += std::isinf(t);
-      if (std::isnan(t) || std::isinf(t))
-        ASSERT_TRUE((std::isnan(t) && std::isnan(r)) || t == r) << g.name << " reference vs torch at " << i;
-      else
-        ASSERT_NEAR(r, t, 1e-12 * (1 + ref.abs_sum.data[i])) << g.name << " reference vs torch at " << i;
     }
-    ref.y = g.y; // compare ktconv with PyTorch itself
-    for_each_space([&](auto space) {
-      using Space = decltype(space);
-      for (Algorithm a : algorithms_for<Space, T>(g.problem.params, g.problem.x.h, g.problem.x.w))
-      {
-        Options o;
-        o.algorithm = a;
-        auto cmp = compare<T>(run_ktconv<T>(space, g.problem, o), ref, factor);
-        EXPECT_TRUE(cmp.ok) << g.name << " " << Space::name() << " " << to_string(a) << ": " << cmp.bad
-                            << " bad, first " << cmp.first_bad;
-      }
-    });
   }
-  // The NaN/inf cases must really exercise propagation (a test that cannot fail is a defect).
   EXPECT_GT(nan_seen, 0);
   EXPECT_GT(inf_seen, 0);
-}
-
-} // namespace
-
-TEST(Golden, MatchesPyTorchFloat)
-{
-  check_all_golden<float>(2);
-}
-
-TEST(Golden, MatchesPyTorchDouble)
-{
-  check_all_golden<double>(2);
 }

@@ -192,32 +192,39 @@ TEST(RandomConfigurations, PhasesWithoutTaps)
   });
 }
 
-// The shapes the GPU tiled kernel is compiled for (kernel/stride (3,2), (4,2), (2,2), (3,1)),
-// with channel counts that leave partial channel blocks and input-channel chunks, groups,
-// images that leave partial tiles, every padding/output_padding the stride allows. On a
+// Every shape the GPU tiled kernel is compiled for (Details::gpu_tiled_shapes, one ctest entry
+// per table entry), with channel counts that leave partial channel blocks and input-channel
+// chunks, groups, images that leave partial tiles, and every padding of the entry's phase and
+// output_padding the stride allows; the last configuration of each takes any padding. On a
 // host build these run the host kernels; on CUDA they run gpu_tiled too.
-TEST(RandomConfigurations, TiledKernelShapes)
+class TiledKernelShapes : public ::testing::TestWithParam<std::size_t>
 {
-  std::uint64_t const seed = test_seed() + 3;
+};
+
+TEST_P(TiledKernelShapes, MatchReference)
+{
+  Details::GpuTiledShape const shape = Details::gpu_tiled_shapes[GetParam()];
+  std::uint64_t const seed = test_seed() + 3 + GetParam();
   std::mt19937_64 rng(seed);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  int const ks[4][2] = {{3, 2}, {4, 2}, {2, 2}, {3, 1}};
+  // a padding below the kernel with the entry's phase
+  auto pick_padding = [&] {
+    return shape.pad_phase + shape.stride * pick(0, (shape.kernel - 1 - shape.pad_phase) / shape.stride);
+  };
+  int constexpr configurations = 4;
   int runs = 0;
-  for (int c = 0; c < 16; ++c)
+  for (int c = 0; c < configurations; ++c)
   {
     ConvTranspose2dParams p;
-    p.kernel_size = ks[c % 4][0];
-    p.stride = ks[c % 4][1];
+    p.kernel_size = shape.kernel;
+    p.stride = shape.stride;
     p.groups = c % 3 == 2 ? 2 : 1;
     p.in_channels = p.groups * pick(1, 40);
     p.out_channels = p.groups * pick(1, 70);
-    // Padding of equal parity on both axes (what the tiled kernel is compiled for) three times
-    // out of four; any padding otherwise.
-    int const ph = pick(0, p.kernel_size.h - 1);
-    int pw = pick(0, p.kernel_size.w - 1);
-    if (c % 4 != 3 && (pw - ph) % p.stride.w != 0)
-      pw = ph;
-    p.padding = {ph, pw};
+    if (c + 1 < configurations)
+      p.padding = {pick_padding(), pick_padding()};
+    else
+      p.padding = {pick(0, shape.kernel - 1), pick(0, shape.kernel - 1)};
     p.output_padding = {pick(0, p.stride.h - 1), pick(0, p.stride.w - 1)};
     p.bias = pick(0, 1) == 1;
     std::int64_t const h = pick(1, 21), w = pick(1, 70);
@@ -250,5 +257,13 @@ TEST(RandomConfigurations, TiledKernelShapes)
         }
     });
   }
-  EXPECT_GE(runs, 16 * 2 * 3);
+  EXPECT_GE(runs, configurations * 2 * 3);
 }
+
+INSTANTIATE_TEST_SUITE_P(ShapeTable, TiledKernelShapes,
+                         ::testing::Range<std::size_t>(0, Details::gpu_tiled_shape_count),
+                         [](::testing::TestParamInfo<std::size_t> const &entry) {
+                           Details::GpuTiledShape const e = Details::gpu_tiled_shapes[entry.param];
+                           return "k" + std::to_string(e.kernel) + "_s" + std::to_string(e.stride) + "_phase" +
+                                  std::to_string(e.pad_phase);
+                         });

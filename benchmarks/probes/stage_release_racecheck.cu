@@ -1,6 +1,6 @@
 // What compute-sanitizer's racecheck makes of ktconv's TMA stage pipeline, on a program small
 // enough to check by eye (docs/DESIGN.md, "Staging"). One block of 256 threads streams `steps`
-// chunks of a global array through 2 shared-memory stages, as GpuTiledKernel::run_tma does:
+// chunks of a global array through 2 shared-memory stages, as TmaPipeline::run (details/cuda/pipeline) does:
 // thread 0 issues the first chunks; each chunk is one bulk copy (cp.async.bulk) completing on the
 // stage's "full" mbarrier, which every thread waits on before reading the stage; after reading,
 // the stage is released and refilled with the chunk `stages` steps ahead. The release forms:

@@ -40,6 +40,8 @@ void conv_transpose2d(ExecutionSpace const &space, ConvTranspose2dParams const &
                     std::is_same_v<typename BView::non_const_value_type, T>,
                 "ktconv: x, weight, conv_bias and y must have the same value type");
   static_assert(!std::is_const_v<typename YView::value_type>, "ktconv: y must be writable");
+  static_assert(EpilogueFor<Epilogue, T>, "ktconv: an epilogue must be copyable and provide a const "
+                                          "T operator()(T value, int channel) (ktconv::EpilogueFor)");
   using MemorySpace = typename ExecutionSpace::memory_space;
   auto const epi = Details::canonical_epilogue<T, MemorySpace>(epilogue);
   Details::conv_transpose2d_impl<ExecutionSpace, T>(

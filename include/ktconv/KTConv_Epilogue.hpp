@@ -1,7 +1,11 @@
+// Epilogues: the EpilogueFor contract, NoEpilogue, and BiasClampScaleEpilogue (the seed
+// workload's tail), with clamp_propagate_nan.
 #ifndef KTCONV_EPILOGUE_HPP
 #define KTCONV_EPILOGUE_HPP
 
 #include <Kokkos_Core.hpp>
+
+#include <concepts>
 
 namespace ktconv
 {
@@ -9,6 +13,22 @@ namespace ktconv
 // An epilogue is what happens to each output value after the convolution's sum (and the
 // convolution's own bias) and before the single store: `T operator()(T value, int channel)`.
 // The kernels' main loops are templates on it, so a new epilogue never touches a main loop.
+
+// The contract of an epilogue for value type T, checked where conv_transpose2d and the kernels
+// take one: copyable (kernels capture it by value, on the device too), and callable as
+// `e(value, channel)` giving a T, as a KOKKOS_FUNCTION const member. Optionally
+// `for_channel(channel)` returns the channel's op, a callable `op(value)` giving a T that reads
+// no memory, which kernels hoist out of their per-element loops. A user's own epilogue is
+// compiled through <ktconv/KTConv_UserEpilogue.hpp>.
+// (clang-format 14 does not lay out requires-expressions readably)
+// clang-format off
+template <class E, class T>
+concept EpilogueFor = std::copy_constructible<E> && requires(E const &e, T value, int channel) {
+  { e(value, channel) } -> std::convertible_to<T>;
+} && (!requires(E const &e, int channel) { e.for_channel(channel); } || requires(E const &e, T value, int channel) {
+  { e.for_channel(channel)(value) } -> std::convertible_to<T>;
+});
+// clang-format on
 
 // The plain ConvTranspose2d: nothing after the convolution.
 struct NoEpilogue

@@ -7,7 +7,7 @@
 #include "Reference.hpp"
 
 #include <ktconv/details/common/KTConv_ArgumentCheck.hpp>
-#include <ktconv/details/cuda/KTConv_GpuTiledKernel.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTiledShapes.hpp>
 #include <ktconv/ktconv.hpp>
 
 #include <Kokkos_Core.hpp>

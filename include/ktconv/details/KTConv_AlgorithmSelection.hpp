@@ -1,11 +1,11 @@
 #ifndef KTCONV_DETAILS_ALGORITHM_SELECTION_HPP
 #define KTCONV_DETAILS_ALGORITHM_SELECTION_HPP
 
+#include <ktconv/KTConv_Config.hpp>
 #include <ktconv/KTConv_Errors.hpp>
 #include <ktconv/KTConv_Params.hpp>
 #include <ktconv/details/common/KTConv_Geometry.hpp>
-#include <ktconv/details/cuda/KTConv_GpuTiledKernel.hpp>
-#include <ktconv/details/gemm/KTConv_GemmAlgorithm.hpp>
+#include <ktconv/details/cuda/KTConv_GpuTiledShapes.hpp>
 
 #include <Kokkos_Core.hpp>
 
@@ -40,13 +40,26 @@ inline bool gemm_wins_on_gpu(ConvGeometry const &g, bool tiled)
   return f <= 0.5 && g.in_per_group >= 128;
 }
 
+// What selection decided: the kernel, and for gpu_tiled the entry of its shape table
+// (gpu_tiled_shapes) that the dispatch launches, so support is decided once, here.
+struct Selection
+{
+  Algorithm algorithm;
+  int gpu_tiled_shape = -1;
+  constexpr Selection(Algorithm a, int shape = -1) : algorithm(a), gpu_tiled_shape(shape) {}
+};
+
+// Algorithm::gemm needs Kokkos Kernels (KTCONV_ENABLE_KOKKOS_KERNELS).
+inline constexpr bool gemm_available = KTCONV_HAVE_KOKKOS_KERNELS;
+
 // The one place that picks the kernel. Forced choices that cannot run are errors, not
 // silent fallbacks, so a benchmark never measures something other than what it names.
 template <class ExecutionSpace, class T>
-Algorithm select_algorithm(ConvGeometry const &g, Options const &options)
+Selection select_algorithm(ConvGeometry const &g, Options const &options)
 {
   bool const host = is_host_space_v<ExecutionSpace>;
-  bool const tiled = gpu_tiled_supports<ExecutionSpace, T>(g);
+  int const shape = gpu_tiled_shape_for<ExecutionSpace, T>(g);
+  bool const tiled = shape >= 0;
   switch (options.algorithm)
   {
   case Algorithm::automatic:
@@ -54,7 +67,7 @@ Algorithm select_algorithm(ConvGeometry const &g, Options const &options)
       return Algorithm::host_rows;
     if (gemm_available && gemm_wins_on_gpu(g, tiled))
       return Algorithm::gemm;
-    return tiled ? Algorithm::gpu_tiled : Algorithm::direct;
+    return tiled ? Selection(Algorithm::gpu_tiled, shape) : Selection(Algorithm::direct);
   case Algorithm::direct: return Algorithm::direct;
   case Algorithm::host_rows:
     if (!host)
@@ -65,7 +78,7 @@ Algorithm select_algorithm(ConvGeometry const &g, Options const &options)
     if (!tiled)
       throw InvalidArgument(std::string("options.algorithm = gpu_tiled does not support this case (") +
                             gpu_tiled_requirements() + "; execution space " + ExecutionSpace::name() + ")");
-    return Algorithm::gpu_tiled;
+    return {Algorithm::gpu_tiled, shape};
   case Algorithm::gemm:
     if (!gemm_available)
       throw InvalidArgument("options.algorithm = gemm needs ktconv built with Kokkos Kernels "

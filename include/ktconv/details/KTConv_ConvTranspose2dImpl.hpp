@@ -3,15 +3,15 @@
 
 // The definition behind ktconv::conv_transpose2d: check, pick, launch. Included by the
 // library's src/ files, which instantiate it for each enabled backend, value type and
-// provided epilogue. A user with an epilogue of their own includes this header in one
-// translation unit, which instantiates it for that epilogue.
+// provided epilogue, and by <ktconv/KTConv_UserEpilogue.hpp>, the public header for an
+// epilogue of a user's own.
 
 #include <ktconv/KTConv_ConvTranspose2d.hpp>
 #include <ktconv/details/KTConv_AlgorithmSelection.hpp>
 #include <ktconv/details/common/KTConv_ArgumentCheck.hpp>
+#include <ktconv/details/cuda/launch/KTConv_GpuTiledLaunch.hpp>
 #include <ktconv/details/direct/KTConv_DirectKernel.hpp>
 #include <ktconv/details/gemm/KTConv_GemmAlgorithm.hpp>
-#include <ktconv/details/cuda/KTConv_GpuTiledKernel.hpp>
 #include <ktconv/details/host/KTConv_HostRowKernel.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -48,10 +48,12 @@ void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams co
                            Output4<T, typename ExecutionSpace::memory_space> y, Epilogue const &epilogue,
                            Options const &options)
 {
+  static_assert(EpilogueFor<Epilogue, T>, "ktconv: the epilogue must model ktconv::EpilogueFor");
   Kokkos::Profiling::ScopedRegion region("ktconv::conv_transpose2d");
   ConvGeometry const g = check_arguments(params, facts_of(x), facts_of(weight), facts_of(conv_bias), facts_of(y),
                                          epilogue_facts(epilogue));
-  Algorithm const algorithm = select_algorithm<ExecutionSpace, T>(g, options);
+  Selection const selection = select_algorithm<ExecutionSpace, T>(g, options);
+  Algorithm const algorithm = selection.algorithm;
   if (g.output_size() == 0)
     return; // an empty batch: nothing to write
   switch (algorithm)
@@ -61,7 +63,8 @@ void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams co
       run_host_rows<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue);
     break;
   case Algorithm::gpu_tiled:
-    run_gpu_tiled<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue, options.math);
+    run_gpu_tiled<ExecutionSpace, T>(space, selection.gpu_tiled_shape, g, x, weight, conv_bias, y, epilogue,
+                                     options.math);
     break;
   case Algorithm::gemm: run_gemm<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue, options); break;
   default: run_direct<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue); break;

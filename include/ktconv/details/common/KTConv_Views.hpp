@@ -1,11 +1,15 @@
+// The canonical view types the kernels are compiled for (Input4, Input1, Output4), the
+// compile-time checks of users' views, and the conversions to the canonical types.
 #ifndef KTCONV_DETAILS_VIEWS_HPP
 #define KTCONV_DETAILS_VIEWS_HPP
 
 #include <ktconv/KTConv_Epilogue.hpp>
+#include <ktconv/KTConv_Errors.hpp>
 #include <ktconv/KTConv_Params.hpp>
 
 #include <Kokkos_Core.hpp>
 
+#include <string>
 #include <type_traits>
 
 namespace ktconv::Details
@@ -49,7 +53,8 @@ template <class MemorySpace, class View>
 Input1<typename View::non_const_value_type, MemorySpace> as_input1(View const &v)
 {
   if (v.span() != 0 && !v.span_is_contiguous())
-    throw std::invalid_argument("ktconv: conv_bias must be contiguous");
+    throw InvalidArgument("conv_bias must be contiguous (extent " + std::to_string(v.extent(0)) + ", stride " +
+                          std::to_string(v.stride(0)) + ")");
   return Input1<typename View::non_const_value_type, MemorySpace>(v.data(), v.extent(0));
 }
 

@@ -29,8 +29,6 @@
 namespace ktconv::Details
 {
 
-inline constexpr bool gemm_available = KTCONV_HAVE_KOKKOS_KERNELS;
-
 template <class ExecutionSpace, class T, class Epilogue>
 void run_gemm([[maybe_unused]] ExecutionSpace const &space, [[maybe_unused]] ConvGeometry const &g,
               [[maybe_unused]] Input4<T, typename ExecutionSpace::memory_space> x,

@@ -1,22 +1,22 @@
-#ifndef KTCONV_DETAILS_GPU_STAGING_HPP
-#define KTCONV_DETAILS_GPU_STAGING_HPP
-
-// clang-format off: clang-format takes KTCONV_UNROLL (a #pragma unroll) for a statement and
-// flattens the loop nests it precedes, which would hide their structure.
-// clang-format off
-
-// Staging for the CUDA tiled kernel: copies a chunk of input channels (the input patch of the
-// team's tile, and the weights of its channel block) from global memory into one stage of team
-// scratch with cp.async, so the next chunk lands while the current one is computed.
+// cp.async staging of the tiled kernel: the copies of one chunk of input channels (the input
+// patch of the team's tile, and the weights of its channel block) from global memory into one
+// stage of team scratch, made by every thread of the team, either computed per chunk
+// (stage_chunk_async) or planned once per tile (PlannedStaging).
+#ifndef KTCONV_DETAILS_CUDA_PIPELINE_CP_ASYNC_STAGING_HPP
+#define KTCONV_DETAILS_CUDA_PIPELINE_CP_ASYNC_STAGING_HPP
 
 #include <ktconv/details/common/KTConv_Geometry.hpp>
-#include <ktconv/details/cuda/KTConv_GpuTileConfig.hpp>
+#include <ktconv/details/cuda/arch/KTConv_ArchFeatures.hpp>
+#include <ktconv/details/cuda/arch/KTConv_CpAsync.hpp>
+#include <ktconv/details/cuda/kernel/KTConv_GpuTeamTile.hpp>
 
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
 
 #if defined(KOKKOS_ENABLE_CUDA)
+
+// clang-format off
 
 namespace ktconv::Details
 {

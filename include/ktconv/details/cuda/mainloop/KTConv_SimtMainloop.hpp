@@ -1,17 +1,19 @@
-#ifndef KTCONV_DETAILS_GPU_SIMT_MAINLOOP_HPP
-#define KTCONV_DETAILS_GPU_SIMT_MAINLOOP_HPP
+// The CUDA-core main loop of the tiled kernel (SimtMainloop: FFMA, IEEE fp32, MathMode::ieee):
+// per input channel, each thread's input window in registers, used for every tap of every
+// block position.
+#ifndef KTCONV_DETAILS_CUDA_MAINLOOP_SIMT_MAINLOOP_HPP
+#define KTCONV_DETAILS_CUDA_MAINLOOP_SIMT_MAINLOOP_HPP
 
-// clang-format off: clang-format takes KTCONV_UNROLL (a #pragma unroll) for a statement and
-// flattens the loop nests it precedes, which would hide their structure.
-// clang-format off
-
-// Main loop of the CUDA tiled kernel on CUDA cores (FFMA): MathMode::ieee.
-
-#include <ktconv/details/cuda/KTConv_GpuTileConfig.hpp>
+#include <ktconv/details/cuda/arch/KTConv_ArchFeatures.hpp>
+#include <ktconv/details/cuda/arch/KTConv_GlobalMemory.hpp>
+#include <ktconv/details/cuda/kernel/KTConv_PhaseTaps.hpp>
+#include <ktconv/details/cuda/mainloop/KTConv_Mainloop.hpp>
 
 #include <Kokkos_Core.hpp>
 
 #if defined(KOKKOS_ENABLE_CUDA)
+
+// clang-format off
 
 namespace ktconv::Details
 {

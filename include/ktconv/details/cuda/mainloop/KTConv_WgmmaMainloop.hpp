@@ -1,15 +1,15 @@
-#ifndef KTCONV_DETAILS_GPU_WGMMA_MAINLOOP_HPP
-#define KTCONV_DETAILS_GPU_WGMMA_MAINLOOP_HPP
+// The Hopper tensor-core main loop of the tiled kernel (WgmmaMainloop: warpgroup MMA, sm_90a,
+// MathMode::tf32 where the weights are staged by TMA): A from registers, B read by the tensor
+// cores straight from the staged weights; mma.sync on the same layout in code without wgmma.
+#ifndef KTCONV_DETAILS_CUDA_MAINLOOP_WGMMA_MAINLOOP_HPP
+#define KTCONV_DETAILS_CUDA_MAINLOOP_WGMMA_MAINLOOP_HPP
 
-// clang-format off: clang-format takes KTCONV_UNROLL (a #pragma unroll) for a statement and
-// flattens the loop nests it precedes, which would hide their structure.
-// clang-format off
-
-// Main loop of the CUDA tiled kernel on Hopper tensor cores (wgmma, sm_90a): MathMode::tf32
-// where the weights are staged by TMA.
-
-#include <ktconv/details/cuda/KTConv_GpuTensorCoreMainloop.hpp>
-#include <ktconv/details/cuda/KTConv_GpuTileConfig.hpp>
+#include <ktconv/details/cuda/arch/KTConv_ArchFeatures.hpp>
+#include <ktconv/details/cuda/arch/KTConv_MmaSync.hpp>
+#include <ktconv/details/cuda/arch/KTConv_Wgmma.hpp>
+#include <ktconv/details/cuda/kernel/KTConv_PhaseTaps.hpp>
+#include <ktconv/details/cuda/mainloop/KTConv_Fragments.hpp>
+#include <ktconv/details/cuda/mainloop/KTConv_Mainloop.hpp>
 
 #include <Kokkos_Core.hpp>
 
@@ -17,15 +17,7 @@
 
 #if defined(KOKKOS_ENABLE_CUDA)
 
-// wgmma exists in sm_90a code only. The library's own kernels are compiled for sm_90a beside
-// Kokkos' sm_90 (CMake option KTCONV_ENABLE_SM90A, which also defines KTCONV_COMPILES_SM90A for
-// them, the condition under which the TF32 launch picks this loop: Tf32Mainloop), and the
-// driver runs the sm_90a code on CC 9.0 devices. The sm_90 copy of the same kernel runs the
-// same loop with mma.sync on the same scratch layout (KTCONV_DISABLE_WGMMA forces that path in
-// sm_90a code too, to test it).
-#if defined(__CUDA_ARCH_FEAT_SM90_ALL) && !defined(KTCONV_DISABLE_WGMMA)
-#define KTCONV_DEVICE_HAS_WGMMA 1
-#endif
+// clang-format off
 
 namespace ktconv::Details
 {
@@ -39,11 +31,10 @@ namespace ktconv::Details
 // block][4-input-channel block][8][4] (K-major core matrices of 8 x 16 bytes, no swizzle:
 // 128 bytes apart along K, 256 along N), so no thread loads B at all. The warpgroup waits for
 // its step's MMAs before releasing the stage (two stages leave no room to hold one longer).
-// Seed shape, H100: 1.50-1.54 ms against 1.58-1.59 ms for TensorCoreMainloop (A/B, same
-// machine; docs/PERFORMANCE.md); warpgroup MMA runs at ~475 TFLOP/s there against ~320 for
-// mma.sync (benchmarks/probes/mma_peak.cu). A operands are read from scratch as floats and
-// bit-cast in registers: bit-casting the shared-memory value by reference compiled to four byte
-// loads per operand (what made a first version of this loop slower than mma.sync).
+// Against TensorCoreMainloop it is faster on the seed shape (docs/EXPERIMENTS.md); warpgroup
+// MMA's peak is above mma.sync's (benchmarks/probes/mma_peak.cu). A operands are read from
+// scratch as floats and bit-cast in registers: bit-casting the shared-memory value by
+// reference compiled to four byte loads per operand.
 template <class Config>
 struct WgmmaMainloop
 {
@@ -73,26 +64,6 @@ struct WgmmaMainloop
   // pixel index (within the tile, row-major over tile_qh x tile_qw) of accumulator row r
   KOKKOS_FORCEINLINE_FUNCTION int pixel(int r) const { return warp * 16 + r; }
 
-#if defined(KTCONV_DEVICE_HAS_WGMMA)
-  // Shared-memory matrix descriptor of a K-major, unswizzled B tile at `b` (16-byte aligned).
-  KOKKOS_FORCEINLINE_FUNCTION static std::uint64_t b_descriptor(float const *b)
-  {
-    std::uint64_t const address = shared_address(b);
-    constexpr std::uint64_t leading = 128 >> 4, stride = 256 >> 4; // bytes between core matrices: K, N
-    return ((address & 0x3FFFF) >> 4) | (leading << 16) | (stride << 32);
-  }
-  KOKKOS_FORCEINLINE_FUNCTION static void wgmma(float (&d)[NT][4], unsigned const (&a)[4], std::uint64_t b)
-  {
-    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
-                 "wgmma.mma_async.sync.aligned.m64n32k8.f32.tf32.tf32 "
-                 "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, {%16,%17,%18,%19}, %20, p, 1, 1;\n}\n"
-                 : "+f"(d[0][0]), "+f"(d[0][1]), "+f"(d[0][2]), "+f"(d[0][3]), "+f"(d[1][0]), "+f"(d[1][1]),
-                   "+f"(d[1][2]), "+f"(d[1][3]), "+f"(d[2][0]), "+f"(d[2][1]), "+f"(d[2][2]), "+f"(d[2][3]),
-                   "+f"(d[3][0]), "+f"(d[3][1]), "+f"(d[3][2]), "+f"(d[3][3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
-  }
-#endif
-
   KOKKOS_FORCEINLINE_FUNCTION void compute(float const *patch, float const *w, int nci)
   {
     for (int c8 = 0; c8 < nci; c8 += 8) // nci is a multiple of 8 or the tail is zero-filled
@@ -121,16 +92,16 @@ struct WgmmaMainloop
             a[I][e] = a[I - 1][e]; // same window as the previous entry (taps come grouped)
       });
 #if defined(KTCONV_DEVICE_HAS_WGMMA)
-      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
-      std::uint64_t const base = b_descriptor(wu); // taps are 1 KB apart: 64 in the address field
+      wgmma_fence();
+      std::uint64_t const base = wgmma_b_descriptor(wu); // taps are 1 KB apart: 64 in the address field
       for_each_phase_tap<Config>([&](auto index) {
         constexpr int I = decltype(index)::value;
         constexpr PhaseTap tap = PhaseTaps<Config>::list.tap[I];
-        wgmma(acc[tap.vh][tap.vw][0], a[I], base + std::uint64_t((tap.kh * K + tap.kw) * 64));
+        wgmma_m64n32k8_tf32(acc[tap.vh][tap.vw][0], a[I], base + std::uint64_t((tap.kh * K + tap.kw) * 64));
       });
-      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+      wgmma_commit_group();
       // the stage is read (and A may be overwritten) only once the group has completed
-      asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+      wgmma_wait_group<0>();
 #else
       // mma.sync on the same layout: b0 = B[k = tig][n = 8nt + gid] is core matrix (nt, 0),
       // row gid, column tig; b1 (k + 4) is core matrix (nt, 1).
