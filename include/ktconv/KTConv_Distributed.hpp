@@ -106,7 +106,7 @@ public:
     auto const bi = Details::as_input1<memory_space>(conv_bias);
     auto const yo = Details::as_output4<memory_space>(y);
     auto const epi = Details::canonical_epilogue<T, memory_space>(epilogue);
-    Details::agree_on_errors(layout_.comm(), check(xi, wi, bi, yo, Details::mpi_epilogue_facts(epi), options));
+    Details::agree_on_errors(layout_.comm(), check(xi, wi, bi, yo, Details::epilogue_facts(epi), options));
     run(space, xi, wi, bi, yo, epi, options);
   }
 

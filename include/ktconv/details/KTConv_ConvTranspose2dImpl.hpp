@@ -20,26 +20,6 @@
 namespace ktconv::Details
 {
 
-// What check_arguments validates of an epilogue: nothing for NoEpilogue or a user's functor
-// (its parameters are its own), bias and clamp bounds for BiasClampScaleEpilogue.
-template <class Epilogue>
-EpilogueFacts epilogue_facts(Epilogue const &)
-{
-  return {};
-}
-
-template <class T, class MemorySpace>
-EpilogueFacts epilogue_facts(BiasClampScaleEpilogue<T, MemorySpace> const &e)
-{
-  EpilogueFacts f;
-  f.clamps = true;
-  f.bias = facts_of(e.bias);
-  f.lower = double(e.lower);
-  f.upper = double(e.upper);
-  f.scale = double(e.scale);
-  return f;
-}
-
 template <class ExecutionSpace, class T, class Epilogue>
 void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams const &params,
                            Input4<T, typename ExecutionSpace::memory_space> x,

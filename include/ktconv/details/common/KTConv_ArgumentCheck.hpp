@@ -1,6 +1,7 @@
 #ifndef KTCONV_DETAILS_ARGUMENT_CHECK_HPP
 #define KTCONV_DETAILS_ARGUMENT_CHECK_HPP
 
+#include <ktconv/KTConv_Epilogue.hpp>
 #include <ktconv/KTConv_Params.hpp>
 #include <ktconv/details/common/KTConv_Geometry.hpp>
 
@@ -37,6 +38,26 @@ struct EpilogueFacts
   ViewFacts bias;      // rank 1; extent 0: no bias step
   double lower = 0, upper = 0, scale = 1;
 };
+
+// What check_arguments validates of an epilogue: nothing for NoEpilogue or a user's functor
+// (its parameters are its own), bias and clamp bounds for BiasClampScaleEpilogue.
+template <class Epilogue>
+EpilogueFacts epilogue_facts(Epilogue const &)
+{
+  return {};
+}
+
+template <class T, class MemorySpace>
+EpilogueFacts epilogue_facts(BiasClampScaleEpilogue<T, MemorySpace> const &e)
+{
+  EpilogueFacts f;
+  f.clamps = true;
+  f.bias = facts_of(e.bias);
+  f.lower = double(e.lower);
+  f.upper = double(e.upper);
+  f.scale = double(e.scale);
+  return f;
+}
 
 // The one place where arguments are checked. Throws InvalidArgument naming the parameter and
 // values; returns the validated geometry the kernels use. Runs before any kernel is launched.

@@ -28,25 +28,6 @@ struct LocalCall
   }
 };
 
-// What ktconv's argument check is told about the distributed call's epilogue (as in
-// details/KTConv_ConvTranspose2dImpl.hpp): nothing for NoEpilogue or a user's functor.
-template <class Epilogue>
-EpilogueFacts mpi_epilogue_facts(Epilogue const &)
-{
-  return {};
-}
-template <class T, class MemorySpace>
-EpilogueFacts mpi_epilogue_facts(BiasClampScaleEpilogue<T, MemorySpace> const &e)
-{
-  EpilogueFacts f;
-  f.clamps = true;
-  f.bias = facts_of(e.bias);
-  f.lower = double(e.lower);
-  f.upper = double(e.upper);
-  f.scale = double(e.scale);
-  return f;
-}
-
 // "" if ktconv accepts the local call (arguments and the forced algorithm), else its message.
 template <class ExecutionSpace, class T>
 std::string check_local_call(ConvTranspose2dParams const &local, ViewFacts const &x, ViewFacts const &weight,
