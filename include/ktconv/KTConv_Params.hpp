@@ -1,6 +1,7 @@
 #ifndef KTCONV_PARAMS_HPP
 #define KTCONV_PARAMS_HPP
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ktconv
@@ -64,6 +65,10 @@ struct Options
 {
   Algorithm algorithm = Algorithm::automatic;
   MathMode math = MathMode::ieee;
+  // Most bytes ktconv may allocate for its own buffers in one call (0: no limit). `automatic`
+  // then picks a kernel that fits (direct needs none); a forced kernel that does not fit
+  // throws AllocationError before anything is written.
+  std::size_t workspace_limit = 0;
 };
 
 char const *to_string(Algorithm a);

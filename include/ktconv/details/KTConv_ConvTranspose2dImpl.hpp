@@ -50,14 +50,14 @@ void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams co
   Kokkos::Profiling::ScopedRegion region("ktconv::conv_transpose2d");
   ConvGeometry const g = check_arguments(params, facts_of(x), facts_of(weight), facts_of(conv_bias), facts_of(y),
                                          epilogue_facts(epilogue));
-  Algorithm const algorithm = select_algorithm<ExecutionSpace, T>(g, options);
+  Algorithm const algorithm = select_algorithm<ExecutionSpace, T>(g, options, space.concurrency());
   if (g.output_size() == 0)
     return; // an empty batch: nothing to write
   switch (algorithm)
   {
   case Algorithm::host_rows:
     if constexpr (is_host_space_v<ExecutionSpace>)
-      run_host_rows<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue);
+      run_host_rows<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue, options.workspace_limit);
     break;
   case Algorithm::gpu_tiled:
     run_gpu_tiled<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue, options.math);

@@ -14,7 +14,8 @@ namespace ktconv::Details
 // One thread per output element: the portable kernel every backend can run for every shape,
 // and the fallback where no faster kernel applies. Each thread gathers its own taps by phase
 // (see AxisGeometry), sums over the group's input channels, then applies the epilogue and
-// stores once. Slow but simple; correctness is checked against it and the reference.
+// stores once. Slow but simple; correctness is checked against it and the reference. It
+// allocates nothing, and each output's sum runs in a fixed order (taps, then channels).
 template <class ExecutionSpace, class T, class Epilogue>
 struct DirectKernel
 {
@@ -32,7 +33,7 @@ struct DirectKernel
     int const oh = int(rest % g.h.out);
     rest /= g.h.out;
     int const co = int(rest % g.out_channels);
-    int const n = int(rest / g.out_channels);
+    std::int64_t const n = rest / g.out_channels;
     int const group = co / g.out_per_group;
     int const col = co - group * g.out_per_group;
     int const ci0 = group * g.in_per_group;
