@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <numeric>
 #include <random>
 #include <string>
 
@@ -97,6 +98,33 @@ TEST(Trust, HostRowsBufferIsBoundedByTheData)
   EXPECT_TRUE(l.within_data_bound);
   EXPECT_LT(l.worker_elems, 4 * (2 * 64 * 128 + 6 * 256));
   EXPECT_EQ((Details::select_algorithm<Kokkos::DefaultHostExecutionSpace, float>(g_seed, Options{})), Algorithm::host_rows);
+}
+
+// The O(1) first tap (direct and host_rows find it per output or row) agrees with the loop.
+TEST(Trust, PhaseTapsMatchTheLoop)
+{
+  for (int s = 1; s <= 13; ++s)
+    for (int d = 1; d <= 13; ++d)
+      for (int k = 1; k <= 13; ++k)
+      {
+        Details::AxisGeometry a;
+        a.kernel = k;
+        a.stride = s;
+        a.dilation = d;
+        a.tap_step = s / std::gcd(s, d);
+        a.off_step = d / std::gcd(s, d);
+        auto const p = Details::PhaseTaps::of(a);
+        for (int r = 0; r < s; ++r)
+          ASSERT_EQ(p.first_tap(r), a.first_tap(r)) << "s " << s << " d " << d << " k " << k << " r " << r;
+      }
+  Details::AxisGeometry big; // the loop would take 2^15 steps per call here
+  big.kernel = 1 << 15;
+  big.stride = (1 << 30) + 1;
+  big.dilation = 1 << 15;
+  auto const p = Details::PhaseTaps::of(big);
+  EXPECT_EQ(p.first_tap(1 << 15), 1);
+  EXPECT_EQ(p.first_tap(3 << 15), 3);
+  EXPECT_EQ(p.first_tap(1), -1); // t = 2^30 + 1 - 2^15 (2^15 * 2^15 = -1 mod s): beyond the kernel
 }
 
 // PyTorch accepts these parameters (a 3 x 3 input gives 7 x 3); only forward knows the input.

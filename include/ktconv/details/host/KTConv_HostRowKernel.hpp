@@ -190,7 +190,7 @@ struct HostRowKernel
     std::int64_t const n = ng / g.groups;
     int const cig = g.in_per_group;
     int const rh = (oh + g.h.padding) % g.h.stride;
-    int const th0 = g.h.first_tap(rh);
+    int const th0 = l.taps_h.first_tap(rh);
 
     // Stage the valid height taps' input rows (all ci of the group), zero-padded columns.
     // The valid taps form a run kh_first, kh_first + tap_step, ... (ih decreases monotonically).
@@ -243,7 +243,7 @@ struct HostRowKernel
         int const qe = g.w.q_end(rw);
         if (qe <= qb)
           continue;
-        int const tw0 = g.w.first_tap(rw);
+        int const tw0 = l.taps_w.first_tap(rw);
         int const off0 = tw0 < 0 ? 0 : g.w.first_offset(tw0, rw);
         int const ntaps_w = g.w.num_taps(tw0);
         bool const empty = ntaps_h == 0 || ntaps_w == 0;

@@ -6,6 +6,7 @@
 // selection runs host_rows only within it (HostRowLayout::within_data_bound).
 
 #include <ktconv/details/common/KTConv_Geometry.hpp>
+#include <ktconv/details/common/KTConv_PhaseTaps.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <Kokkos_SIMD.hpp>
@@ -42,6 +43,7 @@ struct HostRowLayout
   std::int64_t worker_elems = 0;   // stage + block_c row-buffer channels, rounded up to 16
   std::int64_t packed_elems = 0;   // packed weights: [group][block][kh][kw][ci][block_c]
   bool within_data_bound = false;  // the selection runs host_rows only where this holds
+  PhaseTaps taps_h, taps_w;        // first tap of a phase in O(1)
 };
 
 // Phases with outputs: the first min(out, stride) outputs have distinct phases, and every phase
@@ -60,11 +62,13 @@ HostRowLayout host_row_layout(ConvGeometry const &g)
 {
   constexpr int BC = HostRowTiling<T>::block_c, BQ = HostRowTiling<T>::block_q;
   HostRowLayout l;
+  l.taps_h = PhaseTaps::of(g.h);
+  l.taps_w = PhaseTaps::of(g.w);
   l.blocks = (g.out_per_group + BC - 1) / BC;
   std::int64_t lo = 0, hi = 0; // staged input columns [lo, hi)
   bool any = false;
   for_each_output_phase(g.w, [&](int rw) {
-    int const tw0 = g.w.first_tap(rw);
+    int const tw0 = l.taps_w.first_tap(rw);
     int const qb = std::max(g.w.q_begin(rw), 0);
     int const qe = g.w.q_end(rw);
     if (tw0 < 0 || qe <= qb)
@@ -82,7 +86,8 @@ HostRowLayout host_row_layout(ConvGeometry const &g)
   std::int64_t const width = any ? hi - lo : 0;
   l.col_lo = int(std::clamp<std::int64_t>(lo, -(std::int64_t(1) << 30), std::int64_t(1) << 30));
   l.stage_w = int(std::min<std::int64_t>(width, std::int64_t(1) << 30));
-  for_each_output_phase(g.h, [&](int rh) { l.max_taps_h = std::max(l.max_taps_h, g.h.num_taps(g.h.first_tap(rh))); });
+  for_each_output_phase(g.h,
+                        [&](int rh) { l.max_taps_h = std::max(l.max_taps_h, g.h.num_taps(l.taps_h.first_tap(rh))); });
   l.rowbuf_m = (g.w.out + g.w.stride - 1) / g.w.stride + BQ;
   l.rowbuf_channel = std::int64_t(g.w.stride) * l.rowbuf_m;
   l.packed_elems =
