@@ -101,7 +101,7 @@ TEST(Trust, HostRowsBufferIsBoundedByTheData)
 }
 
 // The O(1) first tap (direct and host_rows find it per output or row) agrees with the loop.
-TEST(Trust, PhaseTapsMatchTheLoop)
+TEST(Trust, FirstTapMatchesTheLoop)
 {
   for (int s = 1; s <= 13; ++s)
     for (int d = 1; d <= 13; ++d)
@@ -113,7 +113,7 @@ TEST(Trust, PhaseTapsMatchTheLoop)
         a.dilation = d;
         a.tap_step = s / std::gcd(s, d);
         a.off_step = d / std::gcd(s, d);
-        auto const p = Details::PhaseTaps::of(a);
+        auto const p = Details::FirstTap::of(a);
         for (int r = 0; r < s; ++r)
           ASSERT_EQ(p.first_tap(r), a.first_tap(r)) << "s " << s << " d " << d << " k " << k << " r " << r;
       }
@@ -121,7 +121,7 @@ TEST(Trust, PhaseTapsMatchTheLoop)
   big.kernel = 1 << 15;
   big.stride = (1 << 30) + 1;
   big.dilation = 1 << 15;
-  auto const p = Details::PhaseTaps::of(big);
+  auto const p = Details::FirstTap::of(big);
   EXPECT_EQ(p.first_tap(1 << 15), 1);
   EXPECT_EQ(p.first_tap(3 << 15), 3);
   EXPECT_EQ(p.first_tap(1), -1); // t = 2^30 + 1 - 2^15 (2^15 * 2^15 = -1 mod s): beyond the kernel

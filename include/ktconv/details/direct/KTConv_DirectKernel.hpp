@@ -2,7 +2,7 @@
 #define KTCONV_DETAILS_DIRECT_KERNEL_HPP
 
 #include <ktconv/details/common/KTConv_Geometry.hpp>
-#include <ktconv/details/common/KTConv_PhaseTaps.hpp>
+#include <ktconv/details/common/KTConv_FirstTap.hpp>
 #include <ktconv/details/common/KTConv_Views.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -26,7 +26,7 @@ struct DirectKernel
   Output4<T, MemorySpace> y;
   ConvGeometry g;
   Epilogue epilogue;
-  PhaseTaps taps_h, taps_w; // first taps in O(1): this kernel finds them per output
+  FirstTap taps_h, taps_w; // first taps in O(1): this kernel finds them per output
 
   KOKKOS_FUNCTION void operator()(std::int64_t index) const
   {
@@ -73,8 +73,8 @@ void run_direct(ExecutionSpace const &space, ConvGeometry const &g, Input4<T, ty
                 Input1<T, typename ExecutionSpace::memory_space> conv_bias,
                 Output4<T, typename ExecutionSpace::memory_space> y, Epilogue const &epilogue)
 {
-  DirectKernel<ExecutionSpace, T, Epilogue> k{x, weight, conv_bias, y, g, epilogue, PhaseTaps::of(g.h),
-                                              PhaseTaps::of(g.w)};
+  DirectKernel<ExecutionSpace, T, Epilogue> k{x, weight, conv_bias, y, g, epilogue, FirstTap::of(g.h),
+                                              FirstTap::of(g.w)};
   Kokkos::parallel_for("ktconv::direct",
                        Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, g.output_size()),
                        k);

@@ -6,7 +6,7 @@
 // selection runs host_rows only within it (HostRowLayout::within_data_bound).
 
 #include <ktconv/details/common/KTConv_Geometry.hpp>
-#include <ktconv/details/common/KTConv_PhaseTaps.hpp>
+#include <ktconv/details/common/KTConv_FirstTap.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <Kokkos_SIMD.hpp>
@@ -43,7 +43,7 @@ struct HostRowLayout
   std::int64_t worker_elems = 0;   // stage + block_c row-buffer channels, rounded up to 16
   std::int64_t packed_elems = 0;   // packed weights: [group][block][kh][kw][ci][block_c]
   bool within_data_bound = false;  // the selection runs host_rows only where this holds
-  PhaseTaps taps_h, taps_w;        // first tap of a phase in O(1)
+  FirstTap taps_h, taps_w;         // first tap of a phase in O(1)
 };
 
 // Phases with outputs: the first min(out, stride) outputs have distinct phases, and every phase
@@ -62,8 +62,8 @@ HostRowLayout host_row_layout(ConvGeometry const &g)
 {
   constexpr int BC = HostRowTiling<T>::block_c, BQ = HostRowTiling<T>::block_q;
   HostRowLayout l;
-  l.taps_h = PhaseTaps::of(g.h);
-  l.taps_w = PhaseTaps::of(g.w);
+  l.taps_h = FirstTap::of(g.h);
+  l.taps_w = FirstTap::of(g.w);
   l.blocks = (g.out_per_group + BC - 1) / BC;
   std::int64_t lo = 0, hi = 0; // staged input columns [lo, hi)
   bool any = false;

@@ -1,5 +1,5 @@
-#ifndef KTCONV_DETAILS_PHASE_TAPS_HPP
-#define KTCONV_DETAILS_PHASE_TAPS_HPP
+#ifndef KTCONV_DETAILS_FIRST_TAP_HPP
+#define KTCONV_DETAILS_FIRST_TAP_HPP
 
 // First tap of an output phase in O(1), for kernels that need it per output element
 // (AxisGeometry::first_tap loops up to min(stride, kernel) times: fine per row or tile, not
@@ -17,16 +17,16 @@
 namespace ktconv::Details
 {
 
-struct PhaseTaps
+struct FirstTap
 {
   int gcd = 1;               // gcd(stride, dilation)
   int tap_step = 1;          // stride / gcd
   std::int64_t inverse = 0;  // (dilation / gcd)^-1 mod tap_step
   int kernel = 1;
 
-  static PhaseTaps of(AxisGeometry const &a)
+  static FirstTap of(AxisGeometry const &a)
   {
-    PhaseTaps p;
+    FirstTap p;
     p.gcd = std::gcd(a.stride, a.dilation);
     p.tap_step = a.stride / p.gcd;
     p.kernel = a.kernel;
