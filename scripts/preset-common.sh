@@ -15,11 +15,12 @@
 ktconv_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=${JOBS:-$(nproc)}
 
-# The prebuilt Kokkos a preset can use (asan builds against the OpenMP one).
+# The prebuilt Kokkos a preset can use (asan builds against the OpenMP one; fuzz, built with
+# clang, and tsan against the Serial one: Kokkos is not instrumented, ktconv's targets are).
 kokkos_install_for() {
   case "$1" in
     openmp | asan) echo "kokkos-5.0.2-openmp" ;;
-    serial) echo "kokkos-5.0.2-serial" ;;
+    serial | fuzz | tsan) echo "kokkos-5.0.2-serial" ;;
     cuda) echo "kokkos-5.0.2-cuda-$(echo "${KTCONV_CUDA_ARCH:-HOPPER90}" | tr 'A-Z' 'a-z')" ;;
   esac
 }

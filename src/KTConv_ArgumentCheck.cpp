@@ -62,6 +62,35 @@ bool overlap(Details::ViewFacts const &a, Details::ViewFacts const &b)
 
 constexpr std::int64_t int_max = std::numeric_limits<int>::max();
 
+// The limits of ktconv's index arithmetic. Spatial positions are computed in 32 bits by every
+// kernel (AxisGeometry): along each axis, output extent + padding + stride + kernel_size *
+// dilation (the largest intermediates of the phase arithmetic, with a margin for tiles) must fit.
+// Element counts of every tensor are 64-bit and must leave room for byte offsets.
+constexpr std::int64_t axis_reach_margin = 1024;
+constexpr std::int64_t max_elements = std::int64_t(1) << 60;
+
+std::int64_t axis_reach(int kernel, int stride, int padding, int dilation)
+{
+  return std::int64_t(padding) + stride + std::int64_t(kernel - 1) * dilation + kernel + axis_reach_margin;
+}
+
+// a*b*c*d for non-negative factors, or -1 when the product exceeds max_elements.
+std::int64_t checked_elements(std::int64_t a, std::int64_t b, std::int64_t c, std::int64_t d)
+{
+  std::int64_t r = 1;
+  for (std::int64_t f : {a, b, c, d})
+    if (__builtin_mul_overflow(r, f, &r) || r > max_elements)
+      return -1;
+  return r;
+}
+
+void require_elements(char const *what, std::int64_t a, std::int64_t b, std::int64_t c, std::int64_t d)
+{
+  if (checked_elements(a, b, c, d) < 0)
+    fail(std::string(what) + " would have " + std::to_string(a) + " x " + std::to_string(b) + " x " +
+         std::to_string(c) + " x " + std::to_string(d) + " elements, more than 2^60");
+}
+
 } // namespace
 
 char const *to_string(Algorithm a)
@@ -98,8 +127,7 @@ Kokkos::Array<std::int64_t, 4> output_extents(ConvTranspose2dParams const &param
 namespace Details
 {
 
-ConvGeometry check_params(ConvTranspose2dParams const &p, std::int64_t n, std::int64_t c, std::int64_t h,
-                          std::int64_t w)
+void check_hyperparameters(ConvTranspose2dParams const &p)
 {
   if (p.in_channels <= 0)
     fail("in_channels must be positive, got " + std::to_string(p.in_channels));
@@ -121,6 +149,20 @@ ConvGeometry check_params(ConvTranspose2dParams const &p, std::int64_t n, std::i
       !(p.output_padding.w < p.stride.w || p.output_padding.w < p.dilation.w))
     fail("output_padding " + str(p.output_padding) + " must be smaller than either stride " + str(p.stride) +
          " or dilation " + str(p.dilation));
+  std::int64_t const reach_h = axis_reach(p.kernel_size.h, p.stride.h, p.padding.h, p.dilation.h);
+  std::int64_t const reach_w = axis_reach(p.kernel_size.w, p.stride.w, p.padding.w, p.dilation.w);
+  if (reach_h > int_max || reach_w > int_max)
+    fail("kernel_size " + str(p.kernel_size) + ", stride " + str(p.stride) + ", padding " + str(p.padding) +
+         " and dilation " + str(p.dilation) +
+         " exceed ktconv's 32-bit spatial indexing: padding + stride + (kernel_size - 1) * dilation + kernel_size + " +
+         std::to_string(axis_reach_margin) + " must be at most 2^31 - 1 per axis");
+  require_elements("weight", p.in_channels, p.out_channels / p.groups, p.kernel_size.h, p.kernel_size.w);
+}
+
+ConvGeometry check_params(ConvTranspose2dParams const &p, std::int64_t n, std::int64_t c, std::int64_t h,
+                          std::int64_t w)
+{
+  check_hyperparameters(p);
   if (n < 0)
     fail("x: batch extent must be non-negative, got " + std::to_string(n));
   if (c != p.in_channels)
@@ -128,7 +170,9 @@ ConvGeometry check_params(ConvTranspose2dParams const &p, std::int64_t n, std::i
   if (h <= 0 || w <= 0)
     fail("x: spatial extents must be positive, got (" + std::to_string(h) + ", " + std::to_string(w) + ")");
   if (h > int_max || w > int_max)
-    fail("x: spatial extents too large: (" + std::to_string(h) + ", " + std::to_string(w) + ")");
+    fail("x: spatial extents (" + std::to_string(h) + ", " + std::to_string(w) +
+         ") exceed ktconv's 32-bit spatial indexing (at most 2^31 - 1)");
+  require_elements("x", n, c, h, w);
   auto const ho = conv_transpose_output_extent(h, p.kernel_size.h, p.stride.h, p.padding.h, p.output_padding.h,
                                                p.dilation.h);
   auto const wo = conv_transpose_output_extent(w, p.kernel_size.w, p.stride.w, p.padding.w, p.output_padding.w,
@@ -138,8 +182,14 @@ ConvGeometry check_params(ConvTranspose2dParams const &p, std::int64_t n, std::i
          ", " + std::to_string(w) + ") with kernel_size " + str(p.kernel_size) + ", stride " + str(p.stride) +
          ", padding " + str(p.padding) + ", output_padding " + str(p.output_padding) + ", dilation " + str(p.dilation) +
          " is not positive");
-  if (ho > int_max || wo > int_max)
-    fail("output spatial extents too large: (" + std::to_string(ho) + ", " + std::to_string(wo) + ")");
+  if (ho + axis_reach(p.kernel_size.h, p.stride.h, p.padding.h, p.dilation.h) > int_max ||
+      wo + axis_reach(p.kernel_size.w, p.stride.w, p.padding.w, p.dilation.w) > int_max)
+    fail("output spatial extents (" + std::to_string(ho) + ", " + std::to_string(wo) + ") with padding " +
+         str(p.padding) + ", stride " + str(p.stride) +
+         " exceed ktconv's 32-bit spatial indexing (output extent + padding + stride + (kernel_size - 1) * dilation + "
+         "kernel_size "
+         "+ " + std::to_string(axis_reach_margin) + " must be at most 2^31 - 1 per axis)");
+  require_elements("y", n, p.out_channels, ho, wo);
 
   ConvGeometry g;
   g.batch = n;

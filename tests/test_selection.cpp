@@ -120,7 +120,8 @@ TEST(Selection, GpuTiledOnHostIsRejected)
 
 #if defined(KOKKOS_ENABLE_CUDA)
 // Compiled (and run where a GPU is) in CUDA builds: automatic takes the tiled kernel for every
-// table entry with float, and the direct kernel otherwise; host_rows is rejected.
+// table entry with float, and the direct kernel otherwise (these have 4 input channels, below
+// gemm's threshold: its rule is tested in test_gemm.cpp); host_rows is rejected.
 TEST(Selection, CudaAutomaticPicksTheTableEntry)
 {
   for (std::size_t i = 0; i < Details::gpu_tiled_shape_count; ++i)

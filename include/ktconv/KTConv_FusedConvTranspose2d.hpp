@@ -4,6 +4,7 @@
 #include <ktconv/KTConv_ConvTranspose2d.hpp>
 #include <ktconv/KTConv_Epilogue.hpp>
 #include <ktconv/KTConv_Params.hpp>
+#include <ktconv/details/common/KTConv_ArgumentCheck.hpp>
 
 #include <Kokkos_Core.hpp>
 
@@ -39,8 +40,9 @@ public:
   FusedConvTranspose2d(ConvTranspose2dParams const &params, EpilogueParams const &epilogue, Options options = {})
       : params_(params), epilogue_params_(epilogue), options_(options)
   {
-    // Validates the parameters (with a stand-in input size) before allocating anything.
-    (void)output_extents(params, 0, params.in_channels, 1, 1);
+    // Validates what does not depend on the input, before allocating anything; the output size
+    // (which depends on the input's) is checked by forward.
+    Details::check_hyperparameters(params);
     weight_ = tensor_type("ktconv::weight", params.in_channels, params.out_channels / params.groups,
                           params.kernel_size.h, params.kernel_size.w);
     conv_bias_ = vector_type("ktconv::conv_bias", params.bias ? params.out_channels : 0);

@@ -67,11 +67,15 @@ struct Options
 {
   Algorithm algorithm = Algorithm::automatic;
   MathMode math = MathMode::ieee;
-  // Most bytes of scratch memory Algorithm::gemm allocates (in the execution space's memory) for
-  // one call: it processes the batch in chunks of images (and of output channels when one image
-  // does not fit) so that its workspace stays within this cap. Too small for one output channel
-  // of one image: InvalidArgument. Only Algorithm::gemm reads it.
+  // Most bytes of scratch memory Algorithm::gemm aims to use for one call: it processes the batch
+  // in chunks of images (and of output channels when one image does not fit) so that its
+  // workspace stays within this (and within workspace_limit when that is set). Too small for one
+  // output channel of one image: InvalidArgument. Only Algorithm::gemm reads it.
   std::size_t workspace_bytes = std::size_t(256) << 20;
+  // Most bytes ktconv may allocate for its own buffers in one call, any algorithm (0: no limit).
+  // `automatic` then picks a kernel that fits (direct needs none); a forced kernel that does not
+  // fit throws AllocationError before anything is written.
+  std::size_t workspace_limit = 0;
 };
 
 char const *to_string(Algorithm a);

@@ -7,6 +7,7 @@
 #include "Reference.hpp"
 
 #include <ktconv/details/common/KTConv_ArgumentCheck.hpp>
+#include <ktconv/details/KTConv_AlgorithmSelection.hpp>
 #include <ktconv/details/cuda/KTConv_GpuTiledShapes.hpp>
 #include <ktconv/ktconv.hpp>
 
@@ -33,20 +34,28 @@ void for_each_space(F &&f)
 #endif
 }
 
+// Every value of ktconv::Algorithm: the fuzzer (tests/fuzz) forces each of them, runnable or
+// not, so a new algorithm is fuzzed once it is listed here.
+inline constexpr Algorithm all_algorithms[] = {Algorithm::automatic, Algorithm::direct, Algorithm::host_rows,
+                                               Algorithm::gpu_tiled, Algorithm::gemm};
+
 // Algorithms that can run on an execution space for a problem (every one that the selection
 // accepts), so each test exercises every kernel that could compute it.
 template <class ExecutionSpace, class T = float>
 std::vector<Algorithm> algorithms_for(ConvTranspose2dParams const &p = {}, std::int64_t h = 1, std::int64_t w = 1)
 {
   std::vector<Algorithm> a{Algorithm::automatic, Algorithm::direct};
-  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecutionSpace::memory_space>::accessible)
-    a.push_back(Algorithm::host_rows);
-  if (p.in_channels > 0)
+  if (p.in_channels <= 0)
   {
-    auto const g = Details::check_params(p, 1, p.in_channels, h, w);
-    if (Details::gpu_tiled_supports<ExecutionSpace, T>(g))
-      a.push_back(Algorithm::gpu_tiled);
+    if constexpr (Details::is_host_space_v<ExecutionSpace>)
+      a.push_back(Algorithm::host_rows);
+    return a;
   }
+  auto const g = Details::check_params(p, 1, p.in_channels, h, w);
+  if (Details::host_rows_supports<ExecutionSpace, T>(g))
+    a.push_back(Algorithm::host_rows);
+  if (Details::gpu_tiled_supports<ExecutionSpace, T>(g))
+    a.push_back(Algorithm::gpu_tiled);
 #if KTCONV_HAVE_KOKKOS_KERNELS
   a.push_back(Algorithm::gemm); // every backend, every shape
 #endif

@@ -6,6 +6,7 @@
 #include <ktconv/KTConv_Params.hpp>
 #include <ktconv/details/common/KTConv_Geometry.hpp>
 #include <ktconv/details/cuda/KTConv_GpuTiledShapes.hpp>
+#include <ktconv/details/host/KTConv_HostRowLayout.hpp>
 
 #include <Kokkos_Core.hpp>
 
@@ -52,19 +53,32 @@ struct Selection
 // Algorithm::gemm needs Kokkos Kernels (KTCONV_ENABLE_KOKKOS_KERNELS).
 inline constexpr bool gemm_available = KTCONV_HAVE_KOKKOS_KERNELS;
 
+// host_rows' buffers stay within its data bound (HostRowLayout) for this problem.
+template <class ExecutionSpace, class T>
+bool host_rows_supports(ConvGeometry const &g)
+{
+  return is_host_space_v<ExecutionSpace> && host_row_layout<T>(g).within_data_bound;
+}
+
 // The one place that picks the kernel. Forced choices that cannot run are errors, not
 // silent fallbacks, so a benchmark never measures something other than what it names.
+// `concurrency`: the execution space instance's, for the host kernel's workspace size.
 template <class ExecutionSpace, class T>
-Selection select_algorithm(ConvGeometry const &g, Options const &options)
+Selection select_algorithm(ConvGeometry const &g, Options const &options, int concurrency = 1)
 {
   bool const host = is_host_space_v<ExecutionSpace>;
   int const shape = gpu_tiled_shape_for<ExecutionSpace, T>(g);
   bool const tiled = shape >= 0;
+  auto host_rows_fits = [&] {
+    HostRowLayout const l = host_row_layout<T>(g);
+    return l.within_data_bound &&
+           (options.workspace_limit == 0 || host_rows_workspace_bytes<T>(l, concurrency) <= options.workspace_limit);
+  };
   switch (options.algorithm)
   {
   case Algorithm::automatic:
     if (host)
-      return Algorithm::host_rows;
+      return host_rows_fits() ? Algorithm::host_rows : Algorithm::direct;
     if (gemm_available && gemm_wins_on_gpu(g, tiled))
       return Algorithm::gemm;
     return tiled ? Selection(Algorithm::gpu_tiled, shape) : Selection(Algorithm::direct);
@@ -73,6 +87,10 @@ Selection select_algorithm(ConvGeometry const &g, Options const &options)
     if (!host)
       throw InvalidArgument(std::string("options.algorithm = host_rows needs a host execution space, got ") +
                             ExecutionSpace::name());
+    if (!host_rows_supports<ExecutionSpace, T>(g))
+      throw InvalidArgument("options.algorithm = host_rows: stride, dilation or padding values this far beyond the "
+                            "image would make its buffers grow with the values rather than the data; use "
+                            "automatic or direct");
     return Algorithm::host_rows;
   case Algorithm::gpu_tiled:
     if (!tiled)

@@ -32,7 +32,7 @@ void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams co
   Kokkos::Profiling::ScopedRegion region("ktconv::conv_transpose2d");
   ConvGeometry const g = check_arguments(params, facts_of(x), facts_of(weight), facts_of(conv_bias), facts_of(y),
                                          epilogue_facts(epilogue));
-  Selection const selection = select_algorithm<ExecutionSpace, T>(g, options);
+  Selection const selection = select_algorithm<ExecutionSpace, T>(g, options, space.concurrency());
   Algorithm const algorithm = selection.algorithm;
   if (g.output_size() == 0)
     return; // an empty batch: nothing to write
@@ -40,7 +40,7 @@ void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams co
   {
   case Algorithm::host_rows:
     if constexpr (is_host_space_v<ExecutionSpace>)
-      run_host_rows<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue);
+      run_host_rows<ExecutionSpace, T>(space, g, x, weight, conv_bias, y, epilogue, options.workspace_limit);
     break;
   case Algorithm::gpu_tiled:
     run_gpu_tiled<ExecutionSpace, T>(space, selection.gpu_tiled_shape, g, x, weight, conv_bias, y, epilogue,

@@ -64,6 +64,10 @@ EpilogueFacts epilogue_facts(BiasClampScaleEpilogue<T, MemorySpace> const &e)
 ConvGeometry check_arguments(ConvTranspose2dParams const &p, ViewFacts const &x, ViewFacts const &weight,
                              ViewFacts const &conv_bias, ViewFacts const &y, EpilogueFacts const &epilogue);
 
+// Validates what does not depend on the input (the module's constructor): channels, groups,
+// positivity, output_padding, ktconv's index limits, the weight's element count.
+void check_hyperparameters(ConvTranspose2dParams const &p);
+
 // Geometry from the parameters and the input extents alone (also validates the parameters).
 ConvGeometry check_params(ConvTranspose2dParams const &p, std::int64_t n, std::int64_t c, std::int64_t h,
                           std::int64_t w);

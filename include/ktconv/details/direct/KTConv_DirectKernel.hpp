@@ -2,6 +2,7 @@
 #define KTCONV_DETAILS_DIRECT_KERNEL_HPP
 
 #include <ktconv/details/common/KTConv_Geometry.hpp>
+#include <ktconv/details/common/KTConv_FirstTap.hpp>
 #include <ktconv/details/common/KTConv_Views.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -14,7 +15,8 @@ namespace ktconv::Details
 // One thread per output element: the portable kernel every backend can run for every shape,
 // and the fallback where no faster kernel applies. Each thread gathers its own taps by phase
 // (see AxisGeometry), sums over the group's input channels, then applies the epilogue and
-// stores once. Slow but simple; correctness is checked against it and the reference.
+// stores once. Slow but simple; correctness is checked against it and the reference. It
+// allocates nothing, and each output's sum runs in a fixed order (taps, then channels).
 template <class ExecutionSpace, class T, class Epilogue>
 struct DirectKernel
 {
@@ -24,6 +26,7 @@ struct DirectKernel
   Output4<T, MemorySpace> y;
   ConvGeometry g;
   Epilogue epilogue;
+  FirstTap taps_h, taps_w; // first taps in O(1): this kernel finds them per output
 
   KOKKOS_FUNCTION void operator()(std::int64_t index) const
   {
@@ -32,14 +35,14 @@ struct DirectKernel
     int const oh = int(rest % g.h.out);
     rest /= g.h.out;
     int const co = int(rest % g.out_channels);
-    int const n = int(rest / g.out_channels);
+    std::int64_t const n = rest / g.out_channels;
     int const group = co / g.out_per_group;
     int const col = co - group * g.out_per_group;
     int const ci0 = group * g.in_per_group;
 
     // Phase, first tap and its input index along each axis.
     int const rh = (oh + g.h.padding) % g.h.stride, rw = (ow + g.w.padding) % g.w.stride;
-    int const th0 = g.h.first_tap(rh), tw0 = g.w.first_tap(rw);
+    int const th0 = taps_h.first_tap(rh), tw0 = taps_w.first_tap(rw);
     T acc = T(0);
     if (th0 >= 0 && tw0 >= 0)
     {
@@ -70,7 +73,8 @@ void run_direct(ExecutionSpace const &space, ConvGeometry const &g, Input4<T, ty
                 Input1<T, typename ExecutionSpace::memory_space> conv_bias,
                 Output4<T, typename ExecutionSpace::memory_space> y, Epilogue const &epilogue)
 {
-  DirectKernel<ExecutionSpace, T, Epilogue> k{x, weight, conv_bias, y, g, epilogue};
+  DirectKernel<ExecutionSpace, T, Epilogue> k{x, weight, conv_bias, y, g, epilogue, FirstTap::of(g.h),
+                                              FirstTap::of(g.w)};
   Kokkos::parallel_for("ktconv::direct",
                        Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, g.output_size()),
                        k);

@@ -13,6 +13,7 @@
 #include <ktconv/details/common/KTConv_DeviceEpilogue.hpp>
 #include <ktconv/details/common/KTConv_Geometry.hpp>
 #include <ktconv/details/common/KTConv_Views.hpp>
+#include <ktconv/details/common/KTConv_Workspace.hpp>
 #include <ktconv/details/gemm/KTConv_GemmChunking.hpp>
 
 #if KTCONV_HAVE_KOKKOS_KERNELS
@@ -38,10 +39,12 @@ void run_gemm([[maybe_unused]] ExecutionSpace const &space, [[maybe_unused]] Con
               [[maybe_unused]] Epilogue const &epilogue, [[maybe_unused]] Options const &options)
 {
 #if KTCONV_HAVE_KOKKOS_KERNELS
-  GemmChunking const plan = plan_gemm_chunks(g, sizeof(T), options.workspace_bytes); // throws before any write
-  Kokkos::View<T *, typename ExecutionSpace::memory_space> work(
-      Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "ktconv::gemm_workspace"),
-      plan.copy_elems + plan.col_elems);
+  // The cap: workspace_bytes, or the hard workspace_limit where that is smaller.
+  bool const limited = options.workspace_limit != 0 && options.workspace_limit < options.workspace_bytes;
+  GemmChunking const plan = limited ? plan_gemm_chunks(g, sizeof(T), options.workspace_limit, "workspace_limit")
+                                    : plan_gemm_chunks(g, sizeof(T), options.workspace_bytes); // throw before writing
+  auto const work = allocate_workspace<T>(space, "ktconv::gemm_workspace",
+                                          std::size_t(plan.copy_elems + plan.col_elems));
   T *const xc = work.data();
   T *const col = work.data() + plan.copy_elems;
   std::int64_t const hw = std::int64_t(g.h.in) * g.w.in;

@@ -31,7 +31,8 @@ struct GemmChunking
 // group's output channels and as many images as fit (two or more need the channel-major copy);
 // else one image read in place; else one image and as many output channels as fit. BLAS
 // extents are int: chunks are also kept within INT_MAX rows and columns.
-inline GemmChunking plan_gemm_chunks(ConvGeometry const &g, std::size_t value_bytes, std::size_t cap)
+inline GemmChunking plan_gemm_chunks(ConvGeometry const &g, std::size_t value_bytes, std::size_t cap,
+                                     char const *cap_name = "workspace_bytes")
 {
   std::int64_t const hw = std::int64_t(g.h.in) * g.w.in;
   std::int64_t const taps = std::int64_t(g.h.kernel) * g.w.kernel;
@@ -54,7 +55,7 @@ inline GemmChunking plan_gemm_chunks(ConvGeometry const &g, std::size_t value_by
   }
   std::int64_t const channels = std::min<std::int64_t>({cap_elems / (taps * hw), g.out_per_group, INT_MAX / taps});
   if (channels < 1)
-    throw InvalidArgument("options.workspace_bytes = " + std::to_string(cap) +
+    throw InvalidArgument(std::string("options.") + cap_name + " = " + std::to_string(cap) +
                           " is too small for options.algorithm = gemm on this problem: it needs at least " +
                           std::to_string(std::size_t(taps * hw) * value_bytes) +
                           " bytes (one output channel of one image: kernel taps x input pixels)");

@@ -3,6 +3,8 @@
 
 #include <ktconv/details/common/KTConv_Geometry.hpp>
 #include <ktconv/details/common/KTConv_Views.hpp>
+#include <ktconv/details/common/KTConv_Workspace.hpp>
+#include <ktconv/details/host/KTConv_HostRowLayout.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <Kokkos_SIMD.hpp>
@@ -14,7 +16,12 @@
 namespace ktconv::Details
 {
 
-// Host kernel. One task = one output row (n, group, oh).
+// Host kernel. One task = one output row (n, group, oh). Workers (one per thread of the
+// execution space instance) take tasks from a shared counter; each has its own buffer in the
+// call's workspace (staged input rows, then the row buffer), so the buffers are ktconv's own
+// allocation: bounded (HostRowLayout), limited (Options::workspace_limit), and freed after
+// the call. Every output is computed by one task in a fixed order: results do not depend on
+// the number of threads or on which worker runs a task.
 //
 // Staging: the task first copies the input rows its height taps read, for all the group's input
 // channels, into a per-thread buffer [h tap][ci][column] whose columns are padded with zeros
@@ -41,62 +48,10 @@ namespace ktconv::Details
 // The weights are packed once per call as [group][channel block][kh][kw][ci][block_c] (zero-
 // padded channels) so a tile's weights are contiguous. No division in any inner loop: taps come
 // from the phase arithmetic (AxisGeometry).
-template <class T>
-struct HostRowTiling
-{
-  using simd = Kokkos::Experimental::simd<T>; // the host's native vector (AVX2: 256 bits)
-  static constexpr int vector = int(simd::size());
-  static constexpr int block_c = 6;                // output channels per register tile
-  static constexpr int block_v = 2;                // vectors of outputs per register tile
-  static constexpr int block_q = vector * block_v; // outputs per register tile
-};
-
-// The per-call constants of the staged layout.
-struct HostRowLayout
-{
-  int col_lo = 0;     // input column of staged column 0 (may be negative: zero padding)
-  int stage_w = 0;    // staged columns per (tap, ci) row
-  int max_taps_h = 0; // most height taps of any phase
-  int blocks = 0;     // channel blocks per group
-  std::int64_t stage_size() const { return std::int64_t(max_taps_h) * stage_w; } // times in_per_group
-};
-
-template <class T>
-HostRowLayout host_row_layout(ConvGeometry const &g)
-{
-  constexpr int BC = HostRowTiling<T>::block_c, BQ = HostRowTiling<T>::block_q;
-  HostRowLayout l;
-  l.blocks = (g.out_per_group + BC - 1) / BC;
-  int lo = 0, hi = 0; // staged input columns [lo, hi)
-  bool any = false;
-  for (int rw = 0; rw < g.w.stride; ++rw)
-  {
-    int const tw0 = g.w.first_tap(rw);
-    int const qb = std::max(g.w.q_begin(rw), 0);
-    int const qe = g.w.q_end(rw);
-    if (tw0 < 0 || qe <= qb)
-      continue;
-    int const qe_tiles = qb + (qe - qb + BQ - 1) / BQ * BQ; // tiles compute full width
-    int const off0 = g.w.first_offset(tw0, rw);
-    int const off_last = off0 + (g.w.num_taps(tw0) - 1) * g.w.off_step;
-    int const a = qb - off_last, b = qe_tiles - off0;
-    lo = any ? std::min(lo, a) : a;
-    hi = any ? std::max(hi, b) : b;
-    any = true;
-  }
-  l.col_lo = lo;
-  l.stage_w = any ? hi - lo : 0;
-  for (int rh = 0; rh < g.h.stride; ++rh)
-    l.max_taps_h = std::max(l.max_taps_h, g.h.num_taps(g.h.first_tap(rh)));
-  return l;
-}
-
 template <class ExecutionSpace, class T, class Epilogue>
 struct HostRowKernel
 {
   using MemorySpace = typename ExecutionSpace::memory_space;
-  using Policy = Kokkos::TeamPolicy<ExecutionSpace, Kokkos::Schedule<Kokkos::Dynamic>>;
-  using Member = typename Policy::member_type;
   static constexpr int BC = HostRowTiling<T>::block_c;
   static constexpr int BV = HostRowTiling<T>::block_v;
   static constexpr int VL = HostRowTiling<T>::vector;
@@ -109,26 +64,14 @@ struct HostRowKernel
   ConvGeometry g;
   Epilogue epilogue;
   HostRowLayout l;
-  std::int64_t task_offset = 0; // league rank 0's task (a league size is an int)
+  Kokkos::View<T *, MemorySpace> workspace;            // [worker][worker_elems]
+  Kokkos::View<std::int64_t *, MemorySpace> next_task; // the shared task counter
+  std::int64_t tasks = 0;
 
   std::int64_t pack_offset(int group, int block, int kh, int kw) const
   {
     return (((std::int64_t(group) * l.blocks + block) * g.h.kernel + kh) * g.w.kernel + kw) *
            std::int64_t(g.in_per_group) * BC;
-  }
-
-  // Per-thread scratch: the staged input rows, then the row buffer (BC x w.out) of a channel block.
-  // The row buffer holds a channel's outputs by output phase: [c][r][m] for output column
-  // ow = stride*m + r, each (c, r) row padded by a whole tile (tiles store full vectors).
-  static int rowbuf_m(ConvGeometry const &g) { return (g.w.out + g.w.stride - 1) / g.w.stride + BQ; }
-  static std::int64_t rowbuf_channel(ConvGeometry const &g) { return std::int64_t(g.w.stride) * rowbuf_m(g); }
-  static std::size_t stage_elems(ConvGeometry const &g, HostRowLayout const &l)
-  {
-    return (std::size_t(l.stage_size()) * std::size_t(g.in_per_group) + 15) / 16 * 16;
-  }
-  static std::size_t scratch_bytes(ConvGeometry const &g, HostRowLayout const &l)
-  {
-    return (stage_elems(g, l) + std::size_t(BC) * std::size_t(rowbuf_channel(g))) * sizeof(T) + 64;
   }
 
   // One register tile: out[c * out_stride_c + j] = sum over (staged h tap s, w tap t, ci) of
@@ -229,25 +172,33 @@ struct HostRowKernel
 #endif
   }
 
-  void operator()(Member const &member) const
+  // One worker: takes tasks until none are left.
+  void operator()(int worker) const
   {
-    std::int64_t const task = task_offset + member.league_rank();
+    T *const buffer = workspace.data() + std::int64_t(worker) * l.worker_elems;
+    std::int64_t *const counter = next_task.data();
+    for (std::int64_t task = Kokkos::atomic_fetch_add(counter, std::int64_t(1)); task < tasks;
+         task = Kokkos::atomic_fetch_add(counter, std::int64_t(1)))
+      row(buffer, task);
+  }
+
+  void row(T *const stage, std::int64_t task) const
+  {
     int const oh = int(task % g.h.out);
     std::int64_t const ng = task / g.h.out;
     int const group = int(ng % g.groups);
-    int const n = int(ng / g.groups);
+    std::int64_t const n = ng / g.groups;
     int const cig = g.in_per_group;
     int const rh = (oh + g.h.padding) % g.h.stride;
-    int const th0 = g.h.first_tap(rh);
+    int const th0 = l.taps_h.first_tap(rh);
 
     // Stage the valid height taps' input rows (all ci of the group), zero-padded columns.
-    T *const stage = static_cast<T *>(member.team_scratch(0).get_shmem(scratch_bytes(g, l)));
     // The valid taps form a run kh_first, kh_first + tap_step, ... (ih decreases monotonically).
     int kh_first = 0, ntaps_h = 0;
     if (th0 >= 0 && l.stage_w > 0)
     {
       std::int64_t const plane = std::int64_t(g.h.in) * g.w.in;
-      T const *const xg = x.data() + (std::int64_t(n) * g.in_channels + std::int64_t(group) * cig) * plane;
+      T const *const xg = x.data() + (n * g.in_channels + std::int64_t(group) * cig) * plane;
       int const ih0 = (oh + g.h.padding - rh) / g.h.stride - g.h.first_offset(th0, rh);
       int const c_begin = std::clamp(-l.col_lo, 0, l.stage_w);       // first staged column inside
       int const c_end = std::clamp(g.w.in - l.col_lo, 0, l.stage_w); // one past the last inside
@@ -274,13 +225,13 @@ struct HostRowKernel
 
     // Channel block outer: each block's outputs of all width phases go to the row buffer (in
     // L1), then the epilogue runs over whole contiguous output rows and stores each once.
-    T *const rowbuf = stage + stage_elems(g, l);
+    T *const rowbuf = stage + l.stage_elems;
     std::int64_t const ystride_c = std::int64_t(g.h.out) * g.w.out;
     T *const yrow0 = y.data() +
-                     ((std::int64_t(n) * g.out_channels + std::int64_t(group) * g.out_per_group) * g.h.out + oh) *
+                     ((n * g.out_channels + std::int64_t(group) * g.out_per_group) * g.h.out + oh) *
                          std::int64_t(g.w.out);
-    int const wout = g.w.out, sy = g.w.stride, bm = rowbuf_m(g);
-    std::int64_t const bc = rowbuf_channel(g);
+    int const wout = g.w.out, sy = g.w.stride, bm = l.rowbuf_m;
+    std::int64_t const bc = l.rowbuf_channel;
     for (int block = 0; block < l.blocks; ++block)
     {
       int const c0 = block * BC;
@@ -292,7 +243,7 @@ struct HostRowKernel
         int const qe = g.w.q_end(rw);
         if (qe <= qb)
           continue;
-        int const tw0 = g.w.first_tap(rw);
+        int const tw0 = l.taps_w.first_tap(rw);
         int const off0 = tw0 < 0 ? 0 : g.w.first_offset(tw0, rw);
         int const ntaps_w = g.w.num_taps(tw0);
         bool const empty = ntaps_h == 0 || ntaps_w == 0;
@@ -333,8 +284,7 @@ pack_weights_for_host_rows(ExecutionSpace const &space, ConvGeometry const &g,
   constexpr int BC = HostRowTiling<T>::block_c;
   std::int64_t const size = std::int64_t(g.groups) * blocks_per_group * g.h.kernel * g.w.kernel *
                             std::int64_t(g.in_per_group) * BC;
-  Kokkos::View<T *, typename ExecutionSpace::memory_space> packed(
-      Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "ktconv::packed_weights"), size);
+  auto packed = allocate_workspace<T>(space, "ktconv::packed_weights", std::size_t(size));
   int const kh_n = g.h.kernel, kw_n = g.w.kernel, cig = g.in_per_group, cog = g.out_per_group;
   // One work item per (group, block, kh, kw): the index arithmetic is per item, the inner
   // loops over (ci, c) only add.
@@ -359,26 +309,36 @@ pack_weights_for_host_rows(ExecutionSpace const &space, ConvGeometry const &g,
   return packed;
 }
 
+// Workers for a call: the instance's threads, at most one per task.
+template <class ExecutionSpace>
+int host_rows_workers(ExecutionSpace const &space, std::int64_t tasks)
+{
+  return int(std::max<std::int64_t>(1, std::min<std::int64_t>(space.concurrency(), tasks)));
+}
+
+// Runs host_rows; the selection has checked HostRowLayout::within_data_bound. Allocates (and
+// checks against `workspace_limit`) everything before the first kernel is enqueued.
 template <class ExecutionSpace, class T, class Epilogue>
 void run_host_rows(ExecutionSpace const &space, ConvGeometry const &g,
                    Input4<T, typename ExecutionSpace::memory_space> x,
                    Input4<T, typename ExecutionSpace::memory_space> weight,
                    Input1<T, typename ExecutionSpace::memory_space> conv_bias,
-                   Output4<T, typename ExecutionSpace::memory_space> y, Epilogue const &epilogue)
+                   Output4<T, typename ExecutionSpace::memory_space> y, Epilogue const &epilogue,
+                   std::size_t workspace_limit)
 {
   using Kernel = HostRowKernel<ExecutionSpace, T, Epilogue>;
   HostRowLayout const l = host_row_layout<T>(g);
-  auto packed = pack_weights_for_host_rows<ExecutionSpace, T>(space, g, weight, l.blocks);
-  Kernel k{x, packed, conv_bias, y, g, epilogue, l};
   std::int64_t const tasks = g.batch * g.groups * g.h.out;
-  constexpr std::int64_t max_league = std::int64_t(1) << 30;
-  for (k.task_offset = 0; k.task_offset < tasks; k.task_offset += max_league)
-  {
-    int const league = int(std::min(tasks - k.task_offset, max_league));
-    typename Kernel::Policy policy(space, league, 1);
-    policy.set_scratch_size(0, Kokkos::PerTeam(Kernel::scratch_bytes(g, l)));
-    Kokkos::parallel_for("ktconv::host_rows", policy, k);
-  }
+  int const workers = host_rows_workers(space, tasks);
+  check_workspace_limit("ktconv::host_rows workspace", host_rows_workspace_bytes<T>(l, workers), workspace_limit);
+  auto workspace =
+      allocate_workspace<T>(space, "ktconv::host_rows_workspace", std::size_t(workers) * std::size_t(l.worker_elems));
+  auto next_task = allocate_workspace<std::int64_t>(space, "ktconv::host_rows_counter", 1);
+  auto packed = pack_weights_for_host_rows<ExecutionSpace, T>(space, g, weight, l.blocks);
+  Kokkos::deep_copy(space, next_task, std::int64_t(0));
+  Kernel k{x, packed, conv_bias, y, g, epilogue, l, workspace, next_task, tasks};
+  Kokkos::parallel_for("ktconv::host_rows",
+                       Kokkos::RangePolicy<ExecutionSpace, Kokkos::Schedule<Kokkos::Static>>(space, 0, workers), k);
 }
 
 } // namespace ktconv::Details
