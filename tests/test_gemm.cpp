@@ -135,10 +135,11 @@ TEST(GemmWorkspace, CapTooSmallRejectedBeforeWriting)
 
 #endif
 
-// The GPU selection rule (details/KTConv_AlgorithmSelection.hpp) on the GPU suite's shapes: gemm
-// for the DCGAN layers and for what gpu_tiled does not compile (dilated, non-square, fp64), not
-// for the seed, U-Net, stride-1, grouped or depthwise rows. A pure function of the geometry, so
-// it is checked on every backend.
+// The GPU selection rule (details/KTConv_AlgorithmSelection.hpp) on the GPU suite's shapes, as
+// measured on an H100: gemm for what gpu_tiled does not compile (dilated, non-square, fp64), for
+// the DCGAN layers in IEEE fp32 and for the two smallest-image ones with TF32; never for the
+// seed, U-Net, stride-1, grouped or depthwise rows. A pure function of the geometry and math
+// mode, so it is checked on every backend.
 TEST(GemmSelection, GpuSuiteShapes)
 {
   struct Row
@@ -146,22 +147,22 @@ TEST(GemmSelection, GpuSuiteShapes)
     char const *name;
     int cin, cout, groups, hw;
     Size2 k, s, pad, op, d;
-    bool fp64, gemm;
+    bool fp64, gemm, gemm_tf32;
   };
   std::vector<Row> const rows{
-      {"seed", 64, 64, 1, 128, 3, 2, 1, 1, 1, false, false},
-      {"seed fp64", 64, 64, 1, 128, 3, 2, 1, 1, 1, true, true},
-      {"dcgan 1024-512 4x4", 1024, 512, 1, 4, 4, 2, 1, 0, 1, false, true},
-      {"dcgan 512-256 8x8", 512, 256, 1, 8, 4, 2, 1, 0, 1, false, true},
-      {"dcgan 256-128 16x16", 256, 128, 1, 16, 4, 2, 1, 0, 1, false, true},
-      {"dcgan 128-3 32x32", 128, 3, 1, 32, 4, 2, 1, 0, 1, false, true},
-      {"unet 512-256 32x32", 512, 256, 1, 32, 2, 2, 0, 0, 1, false, false},
-      {"unet 128-64 128x128", 128, 64, 1, 128, 2, 2, 0, 0, 1, false, false},
-      {"k3 s1", 64, 64, 1, 128, 3, 1, 1, 0, 1, false, false},
-      {"grouped 4", 256, 256, 4, 64, 3, 2, 1, 1, 1, false, false},
-      {"depthwise", 256, 256, 256, 64, 4, 2, 1, 0, 1, false, false},
-      {"dilated", 64, 64, 1, 128, 3, 1, 2, 0, 2, false, true},
-      {"non-square", 64, 64, 1, 128, {1, 5}, {1, 2}, {0, 2}, {0, 1}, 1, false, true},
+      {"seed", 64, 64, 1, 128, 3, 2, 1, 1, 1, false, false, false},
+      {"seed fp64", 64, 64, 1, 128, 3, 2, 1, 1, 1, true, true, true},
+      {"dcgan 1024-512 4x4", 1024, 512, 1, 4, 4, 2, 1, 0, 1, false, true, true},
+      {"dcgan 512-256 8x8", 512, 256, 1, 8, 4, 2, 1, 0, 1, false, true, true},
+      {"dcgan 256-128 16x16", 256, 128, 1, 16, 4, 2, 1, 0, 1, false, true, false},
+      {"dcgan 128-3 32x32", 128, 3, 1, 32, 4, 2, 1, 0, 1, false, true, false},
+      {"unet 512-256 32x32", 512, 256, 1, 32, 2, 2, 0, 0, 1, false, false, false},
+      {"unet 128-64 128x128", 128, 64, 1, 128, 2, 2, 0, 0, 1, false, false, false},
+      {"k3 s1", 64, 64, 1, 128, 3, 1, 1, 0, 1, false, false, false},
+      {"grouped 4", 256, 256, 4, 64, 3, 2, 1, 1, 1, false, false, false},
+      {"depthwise", 256, 256, 256, 64, 4, 2, 1, 0, 1, false, false, false},
+      {"dilated", 64, 64, 1, 128, 3, 1, 2, 0, 2, false, true, true},
+      {"non-square", 64, 64, 1, 128, {1, 5}, {1, 2}, {0, 2}, {0, 1}, 1, false, true, true},
   };
   for (Row const &r : rows)
   {
@@ -177,5 +178,6 @@ TEST(GemmSelection, GpuSuiteShapes)
     auto const g = Details::check_params(p, 16, r.cin, r.hw, r.hw);
     bool const tiled = !r.fp64 && Details::gpu_tiled_shape_index(g) >= 0;
     EXPECT_EQ(Details::gemm_wins_on_gpu(g, tiled), r.gemm) << r.name << " (tiled compiles: " << tiled << ")";
+    EXPECT_EQ(Details::gemm_wins_on_gpu(g, tiled, MathMode::tf32), r.gemm_tf32) << r.name << " with TF32";
   }
 }

@@ -21,24 +21,32 @@ template <class ExecutionSpace>
 inline constexpr bool is_host_space_v =
     Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecutionSpace::memory_space>::accessible;
 
-// On a GPU with Kokkos Kernels: whether Algorithm::gemm beats the alternative, by the traffic
-// model of docs/DESIGN.md ("Algorithm::gemm"). Its product writes and reads col once per
-// (output channel, tap, input pixel), in_per_group multiply-adds each, so it pays off where
-// in_per_group is large enough:
+// On a GPU with Kokkos Kernels: whether Algorithm::gemm beats the alternative. Its product
+// writes and reads col once per (output channel, tap, input pixel), in_per_group multiply-adds
+// each (docs/DESIGN.md, "Algorithm::gemm"), so it pays off where in_per_group is large enough.
+// Measured on an H100 (docs/perf-data/h100-2026-12-06-suite-*):
 // - where gpu_tiled does not compile (fp64, dilation, non-square, other kernel/stride pairs),
-//   against the direct kernel (one thread per output): from 8 input channels per group (below,
-//   e.g. depthwise, direct stays);
-// - where it compiles, when the tiled kernel's team tile (32 output channels x S*tile_qh rows x
-//   S*32 columns of outputs) is at most half filled by the group's output channels and the output
-//   extents (the many-channel small-image layers, e.g. DCGAN's), and in_per_group >= 128.
-inline bool gemm_wins_on_gpu(ConvGeometry const &g, bool tiled)
+//   against the direct kernel (one thread per output): gemm was 3-9x faster from 64 input
+//   channels per group; it is taken from 8 (below, e.g. depthwise, direct stays);
+// - where it compiles, the tiled kernel's team tile (32 output channels x S*tile_qh rows x S*32
+//   columns of outputs) must be poorly filled, with in_per_group >= 128 (the DCGAN layers). In
+//   IEEE fp32 gemm won on all four DCGAN rows, where the tile is at most half filled by channels
+//   and extents together. With TF32 (and tf32x3, which gemm computes in IEEE fp32) the tiled
+//   kernel's tensor cores won wherever the output extents fill at least half the tile (DCGAN
+//   256->128 16x16: 0.95 against 1.85 ms; 128->3 32x32: 0.26 against 0.71 ms), so there gemm is
+//   taken only where they fill at most a quarter (1024->512 4x4, 512->256 8x8).
+inline bool gemm_wins_on_gpu(ConvGeometry const &g, bool tiled, MathMode math = MathMode::ieee)
 {
   if (!tiled)
     return g.in_per_group >= 8;
   auto fill = [](double used, double tile) { return used / (std::ceil(used / tile) * tile); };
   int const s = g.h.stride, tile_rows = s == 1 ? 16 : 4 * s, tile_cols = 32 * s;
-  double const f = fill(g.out_per_group, 32) * fill(g.h.out, tile_rows) * fill(g.w.out, tile_cols);
-  return f <= 0.5 && g.in_per_group >= 128;
+  double const extents = fill(g.h.out, tile_rows) * fill(g.w.out, tile_cols);
+  if (g.in_per_group < 128)
+    return false;
+  if (math != MathMode::ieee)
+    return extents <= 0.25;
+  return fill(g.out_per_group, 32) * extents <= 0.5;
 }
 
 // What selection decided: the kernel, and for gpu_tiled the entry of its shape table
@@ -79,7 +87,7 @@ Selection select_algorithm(ConvGeometry const &g, Options const &options, int co
   case Algorithm::automatic:
     if (host)
       return host_rows_fits() ? Algorithm::host_rows : Algorithm::direct;
-    if (gemm_available && gemm_wins_on_gpu(g, tiled))
+    if (gemm_available && gemm_wins_on_gpu(g, tiled, options.math))
       return Algorithm::gemm;
     return tiled ? Selection(Algorithm::gpu_tiled, shape) : Selection(Algorithm::direct);
   case Algorithm::direct: return Algorithm::direct;
