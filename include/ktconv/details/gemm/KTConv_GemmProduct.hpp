@@ -19,6 +19,7 @@
 #define KTCONV_GEMM_HAS_CUBLAS 0
 #endif
 
+#include <mutex>
 #include <stdexcept>
 #include <type_traits>
 
@@ -26,6 +27,15 @@ namespace ktconv::Details
 {
 
 #if KTCONV_GEMM_HAS_CUBLAS
+// Kokkos Kernels enqueues every cuBLAS product through one process-wide handle, setting its
+// stream (and here its math mode) per call: calls from several host threads take turns at that
+// enqueue, which is all this lock covers (the products still run concurrently on their streams).
+inline std::mutex &cublas_handle_mutex()
+{
+  static std::mutex m;
+  return m;
+}
+
 // Puts Kokkos Kernels' cuBLAS handle into TF32 tensor-op math for one product and restores the
 // handle's previous mode after it (the handle is shared with the rest of the program).
 class CublasTf32Scope
@@ -89,6 +99,7 @@ void gemm_product(ExecutionSpace const &space, T const *a, int k, int rows, int 
   Kokkos::View<T const **, Kokkos::LayoutRight, Device, Unmanaged> B(b, k, cols);
   Kokkos::View<T **, Kokkos::LayoutRight, Device, Unmanaged> C(col, rows, cols);
 #if KTCONV_GEMM_HAS_CUBLAS
+  std::lock_guard<std::mutex> const lock(cublas_handle_mutex());
   CublasTf32Scope tf32(gemm_uses_tf32<ExecutionSpace, T>(math));
 #else
   (void)math;
