@@ -30,7 +30,7 @@ stage_tests() {
 
 stage_sanitize() {
   compute-sanitizer --tool memcheck --error-exitcode 9 "$BIN/ktconv_tests" --gtest_brief=1 \
-    --gtest_filter='RandomConfigurations.TiledKernelShapes:RandomConfigurations.SeedShapeSmall:Golden*:BadInput*:Gemm*:Determinism*' \
+    --gtest_filter='ShapeTable*:RandomConfigurations.SeedShapeSmall:Golden*:BadInput*:Gemm*:DeviceDeterminism*' \
     > "$OUT/memcheck.log" 2>&1
   echo "memcheck exit $?: $(grep -E 'ERROR SUMMARY' "$OUT/memcheck.log" | tail -1)"
   # width 37: the cp.async staging path; width 36: TMA staging (sm_90+), one tile per team.
