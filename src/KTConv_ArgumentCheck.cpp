@@ -188,7 +188,8 @@ ConvGeometry check_params(ConvTranspose2dParams const &p, std::int64_t n, std::i
          str(p.padding) + ", stride " + str(p.stride) +
          " exceed ktconv's 32-bit spatial indexing (output extent + padding + stride + (kernel_size - 1) * dilation + "
          "kernel_size "
-         "+ " + std::to_string(axis_reach_margin) + " must be at most 2^31 - 1 per axis)");
+         "+ " +
+         std::to_string(axis_reach_margin) + " must be at most 2^31 - 1 per axis)");
   require_elements("y", n, p.out_channels, ho, wo);
 
   ConvGeometry g;

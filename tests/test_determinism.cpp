@@ -40,10 +40,10 @@ std::vector<Problem> determinism_problems()
     p.groups = groups;
     out.push_back(random_problem(rng, p, n, h, w, epilogue));
   };
-  add(16, 24, 3, 2, 1, 1, 1, 1, 2, 13, 37, true);              // the seed shape, smaller
+  add(16, 24, 3, 2, 1, 1, 1, 1, 2, 13, 37, true); // the seed shape, smaller
   add(12, 8, {4, 3}, {2, 3}, {1, 2}, {1, 0}, {2, 1}, 2, 1, 9, 21, false);
-  add(7, 7, 5, 1, 2, 0, 1, 7, 2, 11, 19, true);                // depthwise, stride 1
-  add(33, 13, 3, 3, 0, 2, 2, 1, 1, 6, 50, true);               // many input channels
+  add(7, 7, 5, 1, 2, 0, 1, 7, 2, 11, 19, true);  // depthwise, stride 1
+  add(33, 13, 3, 3, 0, 2, 2, 1, 1, 6, 50, true); // many input channels
   return out;
 }
 

@@ -39,9 +39,20 @@ public:
   // Small values are `base + s % range`, chosen per field so that small cases are often valid.
   int integer(int base = 1, int range = 5)
   {
-    static constexpr int table[] = {0,       -1,        1,         2,         3,          7,
-                                    1 << 15, (1 << 15) + 1, 1 << 30, (1 << 30) + 1, std::numeric_limits<int>::max(),
-                                    std::numeric_limits<int>::min(), -(1 << 30), 65535};
+    static constexpr int table[] = {0,
+                                    -1,
+                                    1,
+                                    2,
+                                    3,
+                                    7,
+                                    1 << 15,
+                                    (1 << 15) + 1,
+                                    1 << 30,
+                                    (1 << 30) + 1,
+                                    std::numeric_limits<int>::max(),
+                                    std::numeric_limits<int>::min(),
+                                    -(1 << 30),
+                                    65535};
     std::uint8_t const s = byte();
     if (s < 128)
       return base + s % range;
@@ -51,9 +62,17 @@ public:
   }
   std::int64_t extent()
   {
-    static constexpr std::int64_t table[] = {0,         1,         2,           3,           -1,
-                                             1 << 15,   1 << 30,   std::int64_t(1) << 31, std::int64_t(1) << 40,
-                                             std::int64_t(1) << 62, std::numeric_limits<std::int64_t>::max(),
+    static constexpr std::int64_t table[] = {0,
+                                             1,
+                                             2,
+                                             3,
+                                             -1,
+                                             1 << 15,
+                                             1 << 30,
+                                             std::int64_t(1) << 31,
+                                             std::int64_t(1) << 40,
+                                             std::int64_t(1) << 62,
+                                             std::numeric_limits<std::int64_t>::max(),
                                              std::numeric_limits<int>::max()};
     std::uint8_t const s = byte();
     if (s < 128)
@@ -64,7 +83,16 @@ public:
   }
   double real()
   {
-    static constexpr double table[] = {0, 1, -1, 0.5, 2, 3, -2, 1000, 0.25, std::numeric_limits<double>::quiet_NaN(),
+    static constexpr double table[] = {0,
+                                       1,
+                                       -1,
+                                       0.5,
+                                       2,
+                                       3,
+                                       -2,
+                                       1000,
+                                       0.25,
+                                       std::numeric_limits<double>::quiet_NaN(),
                                        std::numeric_limits<double>::infinity(),
                                        -std::numeric_limits<double>::infinity()};
     return table[byte() % std::size(table)];
@@ -139,8 +167,11 @@ inline Case decode(std::uint8_t const *data, std::size_t size)
     Size2 *value;
     int base, range;
   };
-  Field const fields[] = {{&c.p.kernel_size, 1, 5}, {&c.p.stride, 1, 4}, {&c.p.padding, 0, 3},
-                          {&c.p.output_padding, 0, 2}, {&c.p.dilation, 1, 3}};
+  Field const fields[] = {{&c.p.kernel_size, 1, 5},
+                          {&c.p.stride, 1, 4},
+                          {&c.p.padding, 0, 3},
+                          {&c.p.output_padding, 0, 2},
+                          {&c.p.dilation, 1, 3}};
   for (Field const &f : fields)
   {
     f.value->h = r.integer(f.base, f.range);
@@ -169,8 +200,8 @@ inline std::string describe(Case const &c)
   s << (c.is_double ? "double" : "float") << " " << (c.serial ? "Serial" : "default host space") << " x(" << c.n << ","
     << p.in_channels << "," << c.h << "," << c.w << ") out " << p.out_channels << " groups " << p.groups << " k("
     << p.kernel_size.h << "," << p.kernel_size.w << ") s(" << p.stride.h << "," << p.stride.w << ") p(" << p.padding.h
-    << "," << p.padding.w << ") op(" << p.output_padding.h << "," << p.output_padding.w << ") d(" << p.dilation.h
-    << "," << p.dilation.w << ") bias " << p.bias << " algorithm " << to_string(c.options.algorithm) << " math "
+    << "," << p.padding.w << ") op(" << p.output_padding.h << "," << p.output_padding.w << ") d(" << p.dilation.h << ","
+    << p.dilation.w << ") bias " << p.bias << " algorithm " << to_string(c.options.algorithm) << " math "
     << to_string(c.options.math) << " workspace_limit " << c.options.workspace_limit << " epilogue " << c.epilogue
     << " (bias " << c.epilogue_bias << ", " << c.lower << ", " << c.upper << ", " << c.scale << ") wrong_y "
     << c.wrong_y << " wrong_conv_bias " << c.wrong_conv_bias << " nonfinite_x " << c.nonfinite_x << " fake_extents "

@@ -40,9 +40,9 @@ bool same_bits(T a, T b)
 // Every rejection must name what is wrong.
 inline void expect_names_parameter(Case const &c, std::string const &what)
 {
-  static char const *const names[] = {"in_channels", "out_channels", "groups", "kernel_size", "stride",
-                                      "padding",     "dilation",     "x",      "weight",      "conv_bias",
-                                      "y",           "epilogue",     "options.algorithm"};
+  static char const *const names[] = {
+      "in_channels", "out_channels", "groups",    "kernel_size", "stride",   "padding",          "dilation",
+      "x",           "weight",       "conv_bias", "y",           "epilogue", "options.algorithm"};
   for (char const *n : names)
     if (what.find(n) != std::string::npos)
       return;
@@ -157,13 +157,14 @@ inline Extents check_output_extents(Case const &c)
   std::copy(xe, xe + 4, e.x);
   std::copy(we, we + 4, e.w);
   std::copy(ye, ye + 4, e.y);
-  auto nonneg = [](std::int64_t const (&v)[4]) { return std::all_of(v, v + 4, [](std::int64_t a) { return a >= 0; }); };
+  auto nonneg = [](std::int64_t const(&v)[4]) { return std::all_of(v, v + 4, [](std::int64_t a) { return a >= 0; }); };
   // More than 2^60 elements (ktconv's limit) is beyond any allocation.
   std::int64_t const y_fake[4] = {c.n, p.out_channels, 1, 1};
   e.impossible = (product(e.x) > (int128(1) << 60) || product(e.w) > (int128(1) << 60)) && representable(e.x) &&
                  representable(e.w) && representable(y_fake);
   bool const y_exact = !e.torch_valid || (ho <= (1 << 20) && wo <= (1 << 20)); // else y would be mis-sized
-  e.fits_budget = y_exact && p.out_channels <= (1 << 16) && representable(e.x) && representable(e.w) && representable(e.y) && nonneg(e.x) && nonneg(e.w) && nonneg(e.y) && product(e.x) <= (1 << 18) &&
+  e.fits_budget = y_exact && p.out_channels <= (1 << 16) && representable(e.x) && representable(e.w) &&
+                  representable(e.y) && nonneg(e.x) && nonneg(e.w) && nonneg(e.y) && product(e.x) <= (1 << 18) &&
                   product(e.w) <= (1 << 16) && product(e.y) <= (1 << 21) && work(c, e) <= (1 << 24);
   return e;
 }

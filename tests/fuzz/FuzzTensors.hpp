@@ -94,8 +94,10 @@ RefValue reference_at(Case const &c, Tensors<T, M> const &t, std::int64_t const 
         continue;
       for (std::int64_t ci = g * cig; ci < (g + 1) * cig; ++ci)
       {
-        double const xv = t.hx[std::size_t(((o[0] * t.xe[1] + ci) * t.xe[2] + th / p.stride.h) * t.xe[3] + tw / p.stride.w)];
-        double const wv = t.hw[std::size_t(((ci * cog + o[1] - g * cog) * p.kernel_size.h + kh) * p.kernel_size.w + kw)];
+        double const xv =
+            t.hx[std::size_t(((o[0] * t.xe[1] + ci) * t.xe[2] + th / p.stride.h) * t.xe[3] + tw / p.stride.w)];
+        double const wv =
+            t.hw[std::size_t(((ci * cog + o[1] - g * cog) * p.kernel_size.h + kh) * p.kernel_size.w + kw)];
         r.conv += xv * wv;
         r.abs_sum += std::abs(xv * wv);
         ++r.terms;

@@ -6,8 +6,8 @@
 
 #include "Reference.hpp"
 
-#include <ktconv/details/common/KTConv_ArgumentCheck.hpp>
 #include <ktconv/details/KTConv_AlgorithmSelection.hpp>
+#include <ktconv/details/common/KTConv_ArgumentCheck.hpp>
 #include <ktconv/details/cuda/KTConv_GpuTiledShapes.hpp>
 #include <ktconv/ktconv.hpp>
 

@@ -19,9 +19,9 @@ namespace ktconv::Details
 
 struct FirstTap
 {
-  int gcd = 1;               // gcd(stride, dilation)
-  int tap_step = 1;          // stride / gcd
-  std::int64_t inverse = 0;  // (dilation / gcd)^-1 mod tap_step
+  int gcd = 1;              // gcd(stride, dilation)
+  int tap_step = 1;         // stride / gcd
+  std::int64_t inverse = 0; // (dilation / gcd)^-1 mod tap_step
   int kernel = 1;
 
   static FirstTap of(AxisGeometry const &a)

@@ -1,8 +1,8 @@
 #ifndef KTCONV_DETAILS_DIRECT_KERNEL_HPP
 #define KTCONV_DETAILS_DIRECT_KERNEL_HPP
 
-#include <ktconv/details/common/KTConv_Geometry.hpp>
 #include <ktconv/details/common/KTConv_FirstTap.hpp>
+#include <ktconv/details/common/KTConv_Geometry.hpp>
 #include <ktconv/details/common/KTConv_Views.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -73,8 +73,8 @@ void run_direct(ExecutionSpace const &space, ConvGeometry const &g, Input4<T, ty
                 Input1<T, typename ExecutionSpace::memory_space> conv_bias,
                 Output4<T, typename ExecutionSpace::memory_space> y, Epilogue const &epilogue)
 {
-  DirectKernel<ExecutionSpace, T, Epilogue> k{x, weight, conv_bias, y, g, epilogue, FirstTap::of(g.h),
-                                              FirstTap::of(g.w)};
+  DirectKernel<ExecutionSpace, T, Epilogue> k{x, weight,   conv_bias,         y,
+                                              g, epilogue, FirstTap::of(g.h), FirstTap::of(g.w)};
   Kokkos::parallel_for("ktconv::direct",
                        Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, g.output_size()),
                        k);

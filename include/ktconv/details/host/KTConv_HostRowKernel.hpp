@@ -227,9 +227,8 @@ struct HostRowKernel
     // L1), then the epilogue runs over whole contiguous output rows and stores each once.
     T *const rowbuf = stage + l.stage_elems;
     std::int64_t const ystride_c = std::int64_t(g.h.out) * g.w.out;
-    T *const yrow0 = y.data() +
-                     ((n * g.out_channels + std::int64_t(group) * g.out_per_group) * g.h.out + oh) *
-                         std::int64_t(g.w.out);
+    T *const yrow0 = y.data() + ((n * g.out_channels + std::int64_t(group) * g.out_per_group) * g.h.out + oh) *
+                                    std::int64_t(g.w.out);
     int const wout = g.w.out, sy = g.w.stride, bm = l.rowbuf_m;
     std::int64_t const bc = l.rowbuf_channel;
     for (int block = 0; block < l.blocks; ++block)
@@ -331,8 +330,8 @@ void run_host_rows(ExecutionSpace const &space, ConvGeometry const &g,
   std::int64_t const tasks = g.batch * g.groups * g.h.out;
   int const workers = host_rows_workers(space, tasks);
   check_workspace_limit("ktconv::host_rows workspace", host_rows_workspace_bytes<T>(l, workers), workspace_limit);
-  auto workspace =
-      allocate_workspace<T>(space, "ktconv::host_rows_workspace", std::size_t(workers) * std::size_t(l.worker_elems));
+  auto workspace = allocate_workspace<T>(space, "ktconv::host_rows_workspace",
+                                         std::size_t(workers) * std::size_t(l.worker_elems));
   auto next_task = allocate_workspace<std::int64_t>(space, "ktconv::host_rows_counter", 1);
   auto packed = pack_weights_for_host_rows<ExecutionSpace, T>(space, g, weight, l.blocks);
   Kokkos::deep_copy(space, next_task, std::int64_t(0));

@@ -5,8 +5,8 @@
 // buffer, packed weights), and the bound that keeps them proportional to the data: the
 // selection runs host_rows only within it (HostRowLayout::within_data_bound).
 
-#include <ktconv/details/common/KTConv_Geometry.hpp>
 #include <ktconv/details/common/KTConv_FirstTap.hpp>
+#include <ktconv/details/common/KTConv_Geometry.hpp>
 
 #include <Kokkos_Core.hpp>
 #include <Kokkos_SIMD.hpp>
@@ -90,8 +90,7 @@ HostRowLayout host_row_layout(ConvGeometry const &g)
                         [&](int rh) { l.max_taps_h = std::max(l.max_taps_h, g.h.num_taps(l.taps_h.first_tap(rh))); });
   l.rowbuf_m = (g.w.out + g.w.stride - 1) / g.w.stride + BQ;
   l.rowbuf_channel = std::int64_t(g.w.stride) * l.rowbuf_m;
-  l.packed_elems =
-      std::int64_t(g.groups) * l.blocks * g.h.kernel * g.w.kernel * std::int64_t(g.in_per_group) * BC;
+  l.packed_elems = std::int64_t(g.groups) * l.blocks * g.h.kernel * g.w.kernel * std::int64_t(g.in_per_group) * BC;
 
   // The bound (in double: the unbounded sizes may not fit in 64 bits). host_rows runs only
   // where each worker's buffer is within a constant factor of what one task touches (the input
@@ -116,8 +115,7 @@ HostRowLayout host_row_layout(ConvGeometry const &g)
 template <class T>
 std::size_t host_rows_workspace_bytes(HostRowLayout const &l, int workers)
 {
-  return std::size_t(l.packed_elems) * sizeof(T) + std::size_t(workers) * std::size_t(l.worker_elems) * sizeof(T) +
-         64;
+  return std::size_t(l.packed_elems) * sizeof(T) + std::size_t(workers) * std::size_t(l.worker_elems) * sizeof(T) + 64;
 }
 
 } // namespace ktconv::Details
