@@ -21,11 +21,6 @@ namespace
 constexpr int threads = 4;
 constexpr int repetitions = 3;
 
-bool same_bits(Tensor4 const &a, Tensor4 const &b)
-{
-  return a.size() == b.size() && std::memcmp(a.data.data(), b.data.data(), a.size() * sizeof(double)) == 0;
-}
-
 // One problem per thread, of different shapes.
 std::vector<Problem> thread_problems(std::uint64_t seed)
 {

@@ -29,16 +29,7 @@ std::vector<Problem> determinism_problems()
   std::vector<Problem> out;
   auto add = [&](int cin, int cout, Size2 k, Size2 s, Size2 pad, Size2 op, Size2 d, int groups, std::int64_t n,
                  std::int64_t h, std::int64_t w, bool epilogue) {
-    ConvTranspose2dParams p;
-    p.in_channels = cin;
-    p.out_channels = cout;
-    p.kernel_size = k;
-    p.stride = s;
-    p.padding = pad;
-    p.output_padding = op;
-    p.dilation = d;
-    p.groups = groups;
-    out.push_back(random_problem(rng, p, n, h, w, epilogue));
+    out.push_back(random_problem(rng, conv_params(cin, cout, k, s, pad, op, d, groups), n, h, w, epilogue));
   };
   add(16, 24, 3, 2, 1, 1, 1, 1, 2, 13, 37, true); // the seed shape, smaller
   add(12, 8, {4, 3}, {2, 3}, {1, 2}, {1, 0}, {2, 1}, 2, 1, 9, 21, false);
@@ -54,11 +45,6 @@ std::uint64_t fnv1a(Tensor4 const &t)
   for (std::size_t i = 0; i < t.size() * sizeof(double); ++i)
     h = (h ^ p[i]) * 0x100000001b3ull;
   return h;
-}
-
-bool same_bits(Tensor4 const &a, Tensor4 const &b)
-{
-  return a.size() == b.size() && std::memcmp(a.data.data(), b.data.data(), a.size() * sizeof(double)) == 0;
 }
 
 template <class Space>

@@ -27,27 +27,13 @@ std::vector<Problem> device_problems()
   std::vector<Problem> out;
   auto add = [&](int cin, int cout, Size2 k, Size2 s, Size2 pad, Size2 op, Size2 d, int groups, std::int64_t n,
                  std::int64_t h, std::int64_t w) {
-    ConvTranspose2dParams p;
-    p.in_channels = cin;
-    p.out_channels = cout;
-    p.kernel_size = k;
-    p.stride = s;
-    p.padding = pad;
-    p.output_padding = op;
-    p.dilation = d;
-    p.groups = groups;
-    out.push_back(random_problem(rng, p, n, h, w, true));
+    out.push_back(random_problem(rng, conv_params(cin, cout, k, s, pad, op, d, groups), n, h, w, true));
   };
   add(16, 40, 3, 2, 1, 1, 1, 1, 2, 13, 37); // gpu_tiled
   add(128, 24, 4, 2, 1, 0, 1, 1, 3, 4, 4);  // gemm (DCGAN-like)
   add(16, 8, 3, 1, 2, 0, 2, 1, 2, 9, 11);   // gemm (dilated)
   add(6, 6, 5, 1, 2, 0, 1, 6, 2, 7, 9);     // direct (depthwise, k5)
   return out;
-}
-
-bool same_bits(Tensor4 const &a, Tensor4 const &b)
-{
-  return a.size() == b.size() && std::memcmp(a.data.data(), b.data.data(), a.size() * sizeof(double)) == 0;
 }
 
 template <class T>

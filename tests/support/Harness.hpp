@@ -14,6 +14,7 @@
 #include <Kokkos_Core.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -109,6 +110,27 @@ struct Problem
   std::vector<double> conv_bias;
   EpilogueSpec epilogue;
 };
+
+// Whether two results are equal bit for bit (the determinism tests' comparison).
+inline bool same_bits(Tensor4 const &a, Tensor4 const &b)
+{
+  return a.size() == b.size() && std::memcmp(a.data.data(), b.data.data(), a.size() * sizeof(double)) == 0;
+}
+
+// ConvTranspose2dParams from PyTorch's arguments in order (bias on), for tables of problems.
+inline ConvTranspose2dParams conv_params(int cin, int cout, Size2 k, Size2 s, Size2 pad, Size2 op, Size2 d, int groups)
+{
+  ConvTranspose2dParams p;
+  p.in_channels = cin;
+  p.out_channels = cout;
+  p.kernel_size = k;
+  p.stride = s;
+  p.padding = pad;
+  p.output_padding = op;
+  p.dilation = d;
+  p.groups = groups;
+  return p;
+}
 
 inline Problem random_problem(std::mt19937_64 &rng, ConvTranspose2dParams const &p, std::int64_t n, std::int64_t h,
                               std::int64_t w, bool epilogue)
