@@ -25,27 +25,9 @@ import tempfile
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-
-class Model(nn.Module):
-    """The seed model, as written in PyTorch."""
-
-    def __init__(self, cin, cout, k, s, p, op, scale):
-        super().__init__()
-        self.conv = nn.ConvTranspose2d(cin, cout, k, stride=s, padding=p, output_padding=op)
-        self.bias = nn.Parameter(torch.randn(cout, 1, 1) * 0.02)
-        self.scale = scale
-
-    def forward(self, x):
-        x = self.conv(x)
-        x = x + self.bias
-        x = torch.clamp(x, min=0.0, max=1.0)
-        x = x * self.scale
-        x = torch.clamp(x, min=0.0, max=1.0)
-        x = x / self.scale
-        return x
+from gpu_suite import Model, shape  # the seed model, as written in PyTorch, for any parameters
 
 
 def time_cuda(fn, warmup, reps):
@@ -110,7 +92,8 @@ def main():
 
     torch.manual_seed(0)
     dev = torch.device("cuda")
-    model = Model(args.cin, args.cout, args.k, args.s, args.p, args.op, args.scale).to(dev).eval()
+    model = Model(shape(args.batch, args.cin, args.cout, args.h, args.w, args.k, args.s, args.p, args.op),
+                  args.scale).to(dev).eval()
     x = torch.rand(args.batch, args.cin, args.h, args.w, device=dev) * 2 - 1
     results = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "shape": vars(args), "rows": []}
