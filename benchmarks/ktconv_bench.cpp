@@ -15,6 +15,8 @@
 // writes y[0:K] in the value type to --output. Exit status 1 when the sampled check fails.
 #include "common/KTConvBenchUtils.hpp"
 
+#include <Kokkos_SIMD.hpp>
+
 #include <fstream>
 
 using namespace ktconv;
@@ -156,6 +158,9 @@ int run_benchmark(Args const &a)
               (long long)e[2], (long long)e[3], p.kernel_size.h, p.kernel_size.w, p.stride.h, p.stride.w, p.padding.h,
               p.padding.w, p.output_padding.h, p.output_padding.w, p.dilation.h, p.dilation.w, p.groups, int(p.bias),
               int(epilogue));
+  if constexpr (Kokkos::SpaceAccessibility<Space, Kokkos::HostSpace>::accessible)
+    std::printf("  vector %d lanes of %d bits (Kokkos SIMD native: host_rows' vector width)\n",
+                int(Kokkos::Experimental::simd<T>::size()), int(8 * sizeof(T) * Kokkos::Experimental::simd<T>::size()));
   std::printf("  time  median %.4f ms  (min %.4f, p10 %.4f, p90 %.4f, max %.4f; %d runs after %d warm-up)\n",
               t.median_ms, t.min_ms, t.p10_ms, t.p90_ms, t.max_ms, t.runs, warmup);
   std::printf("  rate  %.2f TFLOP/s (%.1f GFLOP)  %.1f GB/s (%.3f GB compulsory)\n", tflops, flop / 1e9, gbs,
