@@ -7,12 +7,16 @@
 
 #include <ktconv/KTConv_Errors.hpp>
 
+#include <ktconv/details/common/KTConv_WorkspacePool.hpp>
+
 #include <Kokkos_Core.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace ktconv::Details
 {
@@ -43,6 +47,60 @@ Kokkos::View<T *, typename ExecutionSpace::memory_space> allocate_workspace(Exec
     throw AllocationError(label, count * sizeof(T), e.what());
   }
 }
+
+// A call's workspace of `count` T, released when the call's work is done without waiting for
+// it: on CUDA from ktconv's stream-ordered pool (allocated and freed in the execution space's
+// stream order, so the call stays asynchronous and steady-state calls map no memory); elsewhere
+// a view, released after a fence of the space.
+template <class T, class ExecutionSpace>
+class StreamOrderedWorkspace
+{
+public:
+  StreamOrderedWorkspace(ExecutionSpace const &space, char const *label, std::size_t count) : space_(space)
+  {
+#if defined(KOKKOS_ENABLE_CUDA)
+    if constexpr (std::is_same_v<ExecutionSpace, Kokkos::Cuda>)
+    {
+      std::size_t const bytes = std::max<std::size_t>(count, 1) * sizeof(T);
+      void *p = nullptr;
+      cudaMemPool_t const pool = workspace_pool(space.cuda_device(), bytes);
+      cudaError_t const err = pool ? cudaMallocFromPoolAsync(&p, bytes, pool, space.cuda_stream())
+                                   : cudaMallocAsync(&p, bytes, space.cuda_stream());
+      if (err != cudaSuccess)
+      {
+        (void)cudaGetLastError();
+        throw AllocationError(label, bytes, cudaGetErrorString(err));
+      }
+      data_ = static_cast<T *>(p);
+      return;
+    }
+#endif
+    view_ = allocate_workspace<T>(space, label, count);
+    data_ = view_.data();
+  }
+  StreamOrderedWorkspace(StreamOrderedWorkspace const &) = delete;
+  StreamOrderedWorkspace &operator=(StreamOrderedWorkspace const &) = delete;
+  ~StreamOrderedWorkspace()
+  {
+#if defined(KOKKOS_ENABLE_CUDA)
+    if constexpr (std::is_same_v<ExecutionSpace, Kokkos::Cuda>)
+    {
+      (void)cudaFreeAsync(data_, space_.cuda_stream()); // after the call's kernels, in stream order
+      return;
+    }
+#endif
+    space_.fence("ktconv: before releasing a workspace");
+  }
+  T *data() const
+  {
+    return data_;
+  }
+
+private:
+  ExecutionSpace space_;
+  Kokkos::View<T *, typename ExecutionSpace::memory_space> view_;
+  T *data_ = nullptr;
+};
 
 } // namespace ktconv::Details
 

@@ -43,8 +43,8 @@ void run_gemm([[maybe_unused]] ExecutionSpace const &space, [[maybe_unused]] Con
   bool const limited = options.workspace_limit != 0 && options.workspace_limit < options.workspace_bytes;
   GemmChunking const plan = limited ? plan_gemm_chunks(g, sizeof(T), options.workspace_limit, "workspace_limit")
                                     : plan_gemm_chunks(g, sizeof(T), options.workspace_bytes); // throw before writing
-  auto const work = allocate_workspace<T>(space, "ktconv::gemm_workspace",
-                                          std::size_t(plan.copy_elems + plan.col_elems));
+  StreamOrderedWorkspace<T, ExecutionSpace> const work(space, "ktconv::gemm_workspace",
+                                                       std::size_t(plan.copy_elems + plan.col_elems));
   T *const xc = work.data();
   T *const col = work.data() + plan.copy_elems;
   std::int64_t const hw = std::int64_t(g.h.in) * g.w.in;
@@ -75,7 +75,6 @@ void run_gemm([[maybe_unused]] ExecutionSpace const &space, [[maybe_unused]] Con
       }
     }
   }
-  space.fence("ktconv::gemm: before releasing the workspace");
 #else
   throw std::logic_error("ktconv: run_gemm called in a build without Kokkos Kernels");
 #endif

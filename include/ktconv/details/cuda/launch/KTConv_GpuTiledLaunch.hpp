@@ -15,11 +15,11 @@
 
 #if defined(KOKKOS_ENABLE_CUDA)
 #include <cuda.h>
+#include <ktconv/details/common/KTConv_WorkspacePool.hpp>
 #include <ktconv/details/cuda/kernel/KTConv_GpuTileConfig.hpp>
 #include <ktconv/details/cuda/kernel/KTConv_GpuTiledKernel.hpp>
 #include <ktconv/details/cuda/launch/KTConv_PackWeights.hpp>
 #include <ktconv/details/cuda/launch/KTConv_TensorMap.hpp>
-#include <ktconv/details/cuda/launch/KTConv_WorkspacePool.hpp>
 #include <ktconv/details/cuda/mainloop/KTConv_SimtMainloop.hpp>
 #include <ktconv/details/cuda/mainloop/KTConv_TensorCoreMainloop.hpp>
 #include <ktconv/details/cuda/mainloop/KTConv_WgmmaMainloop.hpp>
