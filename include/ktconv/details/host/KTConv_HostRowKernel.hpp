@@ -41,6 +41,8 @@ namespace ktconv::Details
 // block_v vector loads of inputs and block_c broadcasts of weights feed block_c * block_v FMAs.
 // AVX-512: 8 x 2 (16 accumulators of the 32 zmm registers, 10 loads per 16 FMAs); AVX2: 6 x 2
 // (12 of the 16 ymm registers; 4 x 3 needed fewer loads but GCC re-loaded the inputs per channel).
+// Where one vector covers what is left of a phase (narrow images, a row's tail), the tile is
+// block_c x 1 vector: an 8-wide phase of a 16 x 16 output then wastes half its lanes, not 3/4.
 //
 // Loop order: channel block outer, then width phase, then q tile. A block's outputs of all
 // phases land in a row-buffer slot laid out by output phase ([c][ow % stride][ow / stride],
@@ -86,14 +88,15 @@ struct HostRowKernel
   // col0 of the stage, tap_offset[s] is where h tap s's staged row starts, `w0` points at the
   // packed weights of (first valid kh, tw0) of the channel block.
   // Accumulators are local SIMD values (never addressable), so they live in registers.
+  template <int NV>
   void tile(T *out, std::int64_t out_stride_c, T const *xs, std::int64_t const *tap_offset, T const *w0, int ntaps_h,
             int ntaps_w) const
   {
     using V = typename HostRowTiling<T>::simd;
     using Kokkos::Experimental::simd_unchecked_load;
-    V acc[BC][BV];
+    V acc[BC][NV];
     for (int c = 0; c < BC; ++c)
-      for (int v = 0; v < BV; ++v)
+      for (int v = 0; v < NV; ++v)
         acc[c][v] = V(T(0));
     int const cig = g.in_per_group;
     std::int64_t const sw = l.stage_w;
@@ -109,20 +112,20 @@ struct HostRowKernel
         T const *wp = wt;
         for (int ci = 0; ci < cig; ++ci, xr += sw, wp += BC)
         {
-          V xv[BV];
-          for (int v = 0; v < BV; ++v)
+          V xv[NV];
+          for (int v = 0; v < NV; ++v)
             xv[v] = simd_unchecked_load<V>(xr + v * VL, Kokkos::Experimental::simd_flag_default);
           for (int c = 0; c < BC; ++c)
           {
             V const wv(wp[c]);
-            for (int v = 0; v < BV; ++v)
+            for (int v = 0; v < NV; ++v)
               acc[c][v] = Kokkos::fma(wv, xv[v], acc[c][v]);
           }
         }
       }
     }
     for (int c = 0; c < BC; ++c)
-      for (int v = 0; v < BV; ++v)
+      for (int v = 0; v < NV; ++v)
         Kokkos::Experimental::simd_unchecked_store(acc[c][v], out + c * out_stride_c + v * VL,
                                                    Kokkos::Experimental::simd_flag_default);
   }
@@ -327,8 +330,10 @@ struct HostRowKernel
               for (int j = 0; j < BQ; ++j)
                 rb[c * bc + q + j] = T(0);
           }
+          else if (qe - q <= VL) // one vector covers the rest: a narrow image or a row's tail
+            tile<1>(rb + q, bc, stage + (q - off0 - l.col_lo), tap_offset, w0, ntaps_h, ntaps_w);
           else
-            tile(rb + q, bc, stage + (q - off0 - l.col_lo), tap_offset, w0, ntaps_h, ntaps_w);
+            tile<BV>(rb + q, bc, stage + (q - off0 - l.col_lo), tap_offset, w0, ntaps_h, ntaps_w);
           store_pending(per_tile);
           fill_constant_row(constant, n, group, fills_per_tile);
         }
