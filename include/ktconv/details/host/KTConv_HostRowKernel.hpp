@@ -173,6 +173,18 @@ struct HostRowKernel
     stream_copy(yr, line, count);
   }
 
+  // Prefetches `rows` rows of `count` elements, `stride` apart, into L2.
+  static void prefetch_rows([[maybe_unused]] T const *p, [[maybe_unused]] int rows,
+                            [[maybe_unused]] std::int64_t stride, [[maybe_unused]] int count)
+  {
+#if defined(__GNUC__)
+    constexpr int line = 64 / int(sizeof(T));
+    for (int r = 0; r < rows; ++r)
+      for (int j = 0; j < count; j += line)
+        __builtin_prefetch(p + r * stride + j, 0, 2);
+#endif
+  }
+
   // One worker: takes tasks until none are left.
   void operator()(int worker) const
   {
@@ -270,6 +282,12 @@ struct HostRowKernel
           kh_first = kh;
         ++ntaps_h;
       }
+      // Staging reads x from memory once, as cig short rows a plane apart: latency-bound. Ask
+      // for the input row that later rows of this run will stage (two rows ahead) while this
+      // row computes.
+      int const ahead = ih0 + 2;
+      if (l.reuse_rows && ahead >= 0 && ahead < g.h.in && c_end > c_begin)
+        prefetch_rows(xg + std::int64_t(ahead) * g.w.in + l.col_lo + c_begin, cig, plane, c_end - c_begin);
     }
 
     if (ntaps_h == 0)
