@@ -132,12 +132,13 @@ def run_ktconv(args, r, d, precision, algorithm, out_file, log):
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.bench_timeout)
     except subprocess.TimeoutExpired:
         log.write(f"$ {' '.join(cmd)}\n(timed out after {args.bench_timeout} s)\n")
-        return None, "timeout"
+        return None, "timeout", None
     log.write(f"$ {' '.join(cmd)}\n{p.stdout}{p.stderr[-3000:]}\n")
     m = re.search(r"median ([0-9.]+) ms", p.stdout)
     if not m:
-        return None, "n/a" if p.returncode == 3 else "failed"
-    return float(m.group(1)), None
+        return None, "n/a" if p.returncode == 3 else "failed", None
+    ran = re.search(r" runs=(\w+)", p.stdout)  # the kernel `automatic` picked (ktconv-bench prints it)
+    return float(m.group(1)), None, ran.group(1) if ran else None
 
 
 def run_row(name, r, precisions, args, dev, log):
@@ -181,9 +182,9 @@ def run_row(name, r, precisions, args, dev, log):
                 torch.cuda.empty_cache()
             for algorithm in ALGORITHMS:
                 out = os.path.join(d, "y" + ext)
-                t, why = run_ktconv(args, r, d, precision, algorithm, out, log)
-                entry = {"row": name, "precision": precision, "algorithm": algorithm, "ktconv_ms": t, "status": why,
-                         "peers_ms": peers, "shape": r}
+                t, why, ran = run_ktconv(args, r, d, precision, algorithm, out, log)
+                entry = {"row": name, "precision": precision, "algorithm": algorithm, "ran": ran, "ktconv_ms": t,
+                         "status": why, "peers_ms": peers, "shape": r}
                 if t is not None:
                     y = torch.from_numpy(__import__("numpy").fromfile(out, dtype=ext == ".f64" and "float64" or
                                                                       "float32")).reshape(ref64.shape)
@@ -204,7 +205,8 @@ def summary_line(e):
     kt = "n/a" if e["ktconv_ms"] is None else f"{e['ktconv_ms']:.3f}"
     ratio = f"{pt / e['ktconv_ms']:.2f}x" if pt and e["ktconv_ms"] else "-"
     peer_s = f"{peer} {pt:.3f}" if peer else "(fp32 peers)"
-    return (f"{e['row']:10s} {e['precision']:6s} {e['algorithm']:9s} ktconv {kt:>9s} ms  best peer {peer_s:26s} "
+    algo = e["algorithm"] if e["algorithm"] != "automatic" or not e.get("ran") else f"auto:{e['ran']}"
+    return (f"{e['row']:10s} {e['precision']:6s} {algo:14s} ktconv {kt:>9s} ms  best peer {peer_s:26s} "
             f"vs best peer {ratio:>7s}  {e.get('check', e['status'] or '')} "
             f"{'' if 'rel_l2_vs_float64' not in e else '%.1e' % e['rel_l2_vs_float64']}")
 
@@ -224,7 +226,8 @@ def print_table(results):
             fp32 = [e for e in results if e["row"] == row and e["precision"] == "fp32"]
             peer, pt = best_peer(fp32[0]) if fp32 else (None, None)
         at = auto["ktconv_ms"] if auto else None
-        print(f"| {row} | {precision} | {peer or '-'} {pt or 0:.3f} | {at or 0:.3f} | "
+        ran = f" ({auto['ran']})" if auto and auto.get("ran") else ""
+        print(f"| {row} | {precision} | {peer or '-'} {pt or 0:.3f} | {at or 0:.3f}{ran} | "
               f"{(pt / at) if pt and at else 0:.2f}x | {best['algorithm'] + ' %.3f' % best['ktconv_ms'] if best else '-'} |")
 
 

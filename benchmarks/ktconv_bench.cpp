@@ -68,6 +68,7 @@ int run_benchmark(Args const &a)
   using Space = Kokkos::DefaultExecutionSpace;
   using M = Space::memory_space;
   auto const e = output_extents(p, n, p.in_channels, h, w);
+  Algorithm const runs = selected_algorithm<T>(Space{}, p, n, p.in_channels, h, w, opt); // what automatic picks
   Kokkos::View<T ****, Kokkos::LayoutRight, M> x("x", n, p.in_channels, h, w);
   Kokkos::View<T ****, Kokkos::LayoutRight, M> wt("w", p.in_channels, p.out_channels / p.groups, p.kernel_size.h,
                                                   p.kernel_size.w);
@@ -150,8 +151,8 @@ int run_benchmark(Args const &a)
                 sizeof(T) == 8 ? "double" : "float", to_string(opt.algorithm), to_string(opt.math), (long long)n,
                 p.in_channels, p.out_channels, (long long)h, (long long)w, p.kernel_size.h, p.stride.h, p.padding.h,
                 p.dilation.h, p.groups, t.median_ms, t.min_ms, t.max_ms, tflops, gbs, rel_l2);
-  std::printf("ktconv-bench  space=%s dtype=%s algorithm=%s math=%s\n", Space::name(),
-              sizeof(T) == 8 ? "double" : "float", to_string(opt.algorithm), to_string(opt.math));
+  std::printf("ktconv-bench  space=%s dtype=%s algorithm=%s runs=%s math=%s\n", Space::name(),
+              sizeof(T) == 8 ? "double" : "float", to_string(opt.algorithm), to_string(runs), to_string(opt.math));
   std::printf("  shape x(%lld,%d,%lld,%lld) -> y(%lld,%lld,%lld,%lld) k(%d,%d) s(%d,%d) p(%d,%d) op(%d,%d) "
               "d(%d,%d) groups %d bias %d epilogue %d\n",
               (long long)n, p.in_channels, (long long)h, (long long)w, (long long)e[0], (long long)e[1],

@@ -7,7 +7,8 @@
 // sources: not installed.
 #include <ktconv/details/KTConv_ConvTranspose2dImpl.hpp>
 
-// conv_transpose2d_impl for one backend and value type, with each provided epilogue.
+// conv_transpose2d_impl for one backend and value type, with each provided epilogue, and the
+// selection query behind ktconv::selected_algorithm.
 #define KTCONV_INSTANTIATE_SPACE(SPACE, T)                                                                             \
   template void ktconv::Details::conv_transpose2d_impl<SPACE, T, ktconv::NoEpilogue>(                                  \
       SPACE const &, ktconv::ConvTranspose2dParams const &, Input4<T, SPACE::memory_space>,                            \
@@ -17,7 +18,10 @@
   ktconv::Details::conv_transpose2d_impl<SPACE, T, ktconv::BiasClampScaleEpilogue<T, SPACE::memory_space>>(            \
       SPACE const &, ktconv::ConvTranspose2dParams const &, Input4<T, SPACE::memory_space>,                            \
       Input4<T, SPACE::memory_space>, Input1<T, SPACE::memory_space>, Output4<T, SPACE::memory_space>,                 \
-      ktconv::BiasClampScaleEpilogue<T, SPACE::memory_space> const &, ktconv::Options const &);
+      ktconv::BiasClampScaleEpilogue<T, SPACE::memory_space> const &, ktconv::Options const &);                        \
+  template ktconv::Algorithm ktconv::Details::selected_algorithm_impl<SPACE, T>(                                       \
+      SPACE const &, ktconv::ConvTranspose2dParams const &, std::int64_t, std::int64_t, std::int64_t, std::int64_t,    \
+      ktconv::Options const &);
 
 #if KTCONV_HAVE_CUDA
 #define KTCONV_INSTANTIATE_CUDA(T) KTCONV_INSTANTIATE_SPACE(Kokkos::Cuda, T)

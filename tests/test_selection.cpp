@@ -2,6 +2,7 @@
 // backend, that forced choices which cannot run are rejected with ktconv::InvalidArgument
 // naming the choice, and that the table's support test, requirements message and selection
 // agree on every entry.
+#include <ktconv/KTConv_ConvTranspose2d.hpp>
 #include <ktconv/KTConv_Errors.hpp>
 #include <ktconv/details/KTConv_AlgorithmSelection.hpp>
 #include <ktconv/details/common/KTConv_ArgumentCheck.hpp>
@@ -116,6 +117,39 @@ TEST(Selection, GpuTiledOnHostIsRejected)
     EXPECT_NE(what.find("gpu_tiled"), std::string::npos) << what;
     EXPECT_NE(what.find(Details::gpu_tiled_requirements()), std::string::npos) << what;
   }
+}
+
+// The public query answers what the internal selection decides, on the default space, and
+// rejects what conv_transpose2d rejects (invalid parameters, a forced kernel that cannot run).
+TEST(Selection, PublicQueryAgreesWithTheSelection)
+{
+  using Space = Kokkos::DefaultExecutionSpace;
+  ConvTranspose2dParams p;
+  p.in_channels = 64;
+  p.out_channels = 64;
+  p.kernel_size = 3;
+  p.stride = 2;
+  p.padding = 1;
+  p.output_padding = 1;
+  for (Algorithm a : {Algorithm::automatic, Algorithm::direct})
+  {
+    Options const o = forced(a);
+    auto const g = Details::check_params(p, 2, 64, 16, 16);
+    EXPECT_EQ(selected_algorithm<float>(Space{}, p, 2, 64, 16, 16, o),
+              (Details::select_algorithm<Space, float>(g, o, Space{}.concurrency()).algorithm));
+    EXPECT_EQ(selected_algorithm<double>(Space{}, p, 2, 64, 16, 16, o),
+              (Details::select_algorithm<Space, double>(g, o, Space{}.concurrency()).algorithm));
+  }
+  EXPECT_EQ(selected_algorithm<float>(Space{}, p, 2, 64, 16, 16, forced(Algorithm::direct)), Algorithm::direct);
+  if constexpr (Details::is_host_space_v<Space>)
+  {
+    EXPECT_EQ(selected_algorithm<float>(Space{}, p, 2, 64, 16, 16), Algorithm::host_rows);
+    EXPECT_THROW((void)selected_algorithm<float>(Space{}, p, 2, 64, 16, 16, forced(Algorithm::gpu_tiled)),
+                 InvalidArgument);
+  }
+  EXPECT_THROW((void)selected_algorithm<float>(Space{}, p, 2, 32, 16, 16), InvalidArgument); // channels differ
+  p.stride = 0;
+  EXPECT_THROW((void)selected_algorithm<float>(Space{}, p, 2, 64, 16, 16), InvalidArgument);
 }
 
 #if defined(KOKKOS_ENABLE_CUDA)

@@ -9,6 +9,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <cstdint>
 #include <type_traits>
 
 namespace ktconv
@@ -47,6 +48,20 @@ void conv_transpose2d(ExecutionSpace const &space, ConvTranspose2dParams const &
   Details::conv_transpose2d_impl<ExecutionSpace, T>(
       space, params, Details::as_input4<MemorySpace>(x), Details::as_input4<MemorySpace>(weight),
       Details::as_input1<MemorySpace>(conv_bias), Details::as_output4<MemorySpace>(y), epi, options);
+}
+
+// The kernel conv_transpose2d runs on `space` for these parameters, an input of extents
+// (n, c, h, w) of value type T (float or double) and `options`: what Algorithm::automatic picks
+// there, or the forced algorithm once it is checked to apply. Throws InvalidArgument where
+// conv_transpose2d would for the parameters, the input extents and the options.
+template <class T, class ExecutionSpace>
+Algorithm selected_algorithm(ExecutionSpace const &space, ConvTranspose2dParams const &params, std::int64_t n,
+                             std::int64_t c, std::int64_t h, std::int64_t w, Options const &options = {})
+{
+  static_assert(Kokkos::is_execution_space_v<ExecutionSpace>, "ktconv: `space` must be a Kokkos execution space");
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "ktconv: the value type must be float or double");
+  return Details::selected_algorithm_impl<ExecutionSpace, T>(space, params, n, c, h, w, options);
 }
 
 // Extents (N, out_channels, H_out, W_out) of the output for an input of extents

@@ -51,6 +51,16 @@ void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams co
   }
 }
 
+// What conv_transpose2d_impl would run for an input of extents (n, c, h, w) (ktconv::
+// selected_algorithm): the same check of the parameters, the same selection.
+template <class ExecutionSpace, class T>
+Algorithm selected_algorithm_impl(ExecutionSpace const &space, ConvTranspose2dParams const &params, std::int64_t n,
+                                  std::int64_t c, std::int64_t h, std::int64_t w, Options const &options)
+{
+  ConvGeometry const g = check_params(params, n, c, h, w);
+  return select_algorithm<ExecutionSpace, T>(g, options, space.concurrency()).algorithm;
+}
+
 } // namespace ktconv::Details
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <cstdint>
 #include <string>
 #include <type_traits>
 
@@ -90,6 +91,10 @@ void conv_transpose2d_impl(ExecutionSpace const &space, ConvTranspose2dParams co
                            Input1<T, typename ExecutionSpace::memory_space> conv_bias,
                            Output4<T, typename ExecutionSpace::memory_space> y, Epilogue const &epilogue,
                            Options const &options);
+
+template <class ExecutionSpace, class T>
+Algorithm selected_algorithm_impl(ExecutionSpace const &space, ConvTranspose2dParams const &params, std::int64_t n,
+                                  std::int64_t c, std::int64_t h, std::int64_t w, Options const &options);
 
 } // namespace ktconv::Details
 
