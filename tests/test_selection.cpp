@@ -2,6 +2,8 @@
 // backend, that forced choices which cannot run are rejected with ktconv::InvalidArgument
 // naming the choice, and that the table's support test, requirements message and selection
 // agree on every entry.
+#include "support/Harness.hpp"
+
 #include <ktconv/KTConv_ConvTranspose2d.hpp>
 #include <ktconv/KTConv_Errors.hpp>
 #include <ktconv/details/KTConv_AlgorithmSelection.hpp>
@@ -124,13 +126,7 @@ TEST(Selection, GpuTiledOnHostIsRejected)
 TEST(Selection, PublicQueryAgreesWithTheSelection)
 {
   using Space = Kokkos::DefaultExecutionSpace;
-  ConvTranspose2dParams p;
-  p.in_channels = 64;
-  p.out_channels = 64;
-  p.kernel_size = 3;
-  p.stride = 2;
-  p.padding = 1;
-  p.output_padding = 1;
+  ConvTranspose2dParams p = ktconv::test::conv_params(64, 64, 3, 2, 1, 1, 1, 1); // the seed layer
   for (Algorithm a : {Algorithm::automatic, Algorithm::direct})
   {
     Options const o = forced(a);
