@@ -1,16 +1,17 @@
 // Large tensors: an output of more than 2^31 elements (2 x 1 x 16385 x 65536 floats, 8 GiB), so
 // every offset past 2^31 must be computed in 64 bits. The input is small (a stride of 16384
 // along the height spreads two input rows per image over 16385 output rows). Checked for the
-// default algorithm (host_rows here) and direct: every element written (the NaN poison gone),
-// the rows that receive inputs in full and 200000 random elements against a double reference.
-// Needs about 8.1 GiB of memory; its own executable and ctest label (`large`), built with
-// KTCONV_ENABLE_LARGE_TESTS=ON (CI's large-tensors leg).
+// default algorithm (host_rows here), direct and gemm (where built): every element written
+// (the NaN poison gone), the rows that receive inputs in full and 200000 random elements
+// against a double reference. Needs about 8.1 GiB of memory; its own executable and ctest label
+// (`large`), built with KTCONV_ENABLE_LARGE_TESTS=ON (CI's large-tensors leg).
 #include "support/Harness.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
+#include <vector>
 
 using namespace ktconv;
 using namespace ktconv::test;
@@ -104,7 +105,11 @@ TEST(LargeTensors, OutputBeyond2To31Elements)
   epi.scale = float(pr.epilogue.scale);
   Kokkos::View<float ****, Kokkos::LayoutRight, M> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "y"), e[0], e[1],
                                                      e[2], e[3]);
-  for (Algorithm a : {Algorithm::automatic, Algorithm::direct})
+  std::vector<Algorithm> algorithms{Algorithm::automatic, Algorithm::direct};
+#if KTCONV_HAVE_KOKKOS_KERNELS
+  algorithms.push_back(Algorithm::gemm); // a chunk of both images: its passes' 64-bit index path
+#endif
+  for (Algorithm a : algorithms)
   {
     Kokkos::deep_copy(y, std::numeric_limits<float>::quiet_NaN());
     conv_transpose2d(Space{}, p, x, w, cb, y, epi, Options{a});

@@ -32,8 +32,9 @@ inline constexpr bool is_host_space_v =
 //   columns of outputs) must be poorly filled, with in_per_group >= 128 (the DCGAN layers). In
 //   IEEE fp32 gemm won on all four DCGAN rows, where the tile is at most half filled by channels
 //   and extents together. With TF32 (and tf32x3, which gemm computes in IEEE fp32) the tiled
-//   kernel's tensor cores won wherever the output extents fill at least half the tile (DCGAN
-//   256->128 16x16: 0.95 against 1.85 ms; 128->3 32x32: 0.26 against 0.71 ms), so there gemm is
+//   kernel's tensor cores won or tied wherever the output extents fill at least half the tile
+//   (DCGAN 256->128 16x16: 0.92 against 0.94-1.01 ms; 128->3 32x32: 0.26 against 0.44 ms, with
+//   gemm's faster gather, docs/perf-data/h100-2026-12-06-s4-gather-v2.txt), so there gemm is
 //   taken only where they fill at most a quarter (1024->512 4x4, 512->256 8x8).
 inline bool gemm_wins_on_gpu(ConvGeometry const &g, bool tiled, MathMode math = MathMode::ieee)
 {

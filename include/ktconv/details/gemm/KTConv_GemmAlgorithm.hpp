@@ -51,7 +51,7 @@ void run_gemm([[maybe_unused]] ExecutionSpace const &space, [[maybe_unused]] Con
   int const taps = g.h.kernel * g.w.kernel;
   int const row_length = g.out_per_group * taps; // a weight row: (out channel, tap) of one input channel
   auto const fast = device_epilogue(epilogue);
-  GemmGather<ExecutionSpace, T, decltype(fast)> gather{col, conv_bias, y, g, fast, 0, hw, 0, 0, 0};
+  GemmGather<ExecutionSpace, T, decltype(fast)> gather{col, conv_bias, y, g, fast, 0, hw, 0, 0, 0, {}, {}};
   for (std::int64_t n0 = 0; n0 < g.batch; n0 += plan.images)
   {
     std::int64_t const images = std::min(plan.images, g.batch - n0);
