@@ -136,7 +136,7 @@ TEST(GemmWorkspace, CapTooSmallRejectedBeforeWriting)
 #endif
 
 // The GPU selection rule (details/KTConv_AlgorithmSelection.hpp) on the GPU suite's shapes, as
-// measured on an H100: gemm for what gpu_tiled does not compile (dilated, non-square, fp64), for
+// measured on an H100: gemm for what gpu_tiled does not compile (non-square, fp64), for
 // the DCGAN layers in IEEE fp32 and for the two smallest-image ones with TF32; never for the
 // seed, U-Net, stride-1, grouped or depthwise rows. A pure function of the geometry and math
 // mode, so it is checked on every backend.
@@ -161,7 +161,7 @@ TEST(GemmSelection, GpuSuiteShapes)
       {"k3 s1", 64, 64, 1, 128, 3, 1, 1, 0, 1, false, false, false},
       {"grouped 4", 256, 256, 4, 64, 3, 2, 1, 1, 1, false, false, false},
       {"depthwise", 256, 256, 256, 64, 4, 2, 1, 0, 1, false, false, false},
-      {"dilated", 64, 64, 1, 128, 3, 1, 2, 0, 2, false, true, true},
+      {"dilated", 64, 64, 1, 128, 3, 1, 2, 0, 2, false, false, false}, // gpu_tiled's k3 s1 d2 entry
       {"non-square", 64, 64, 1, 128, {1, 5}, {1, 2}, {0, 2}, {0, 1}, 1, false, true, true},
   };
   for (Row const &r : rows)

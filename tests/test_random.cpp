@@ -207,9 +207,10 @@ TEST_P(TiledKernelShapes, MatchReference)
   std::uint64_t const seed = test_seed() + 3 + GetParam();
   std::mt19937_64 rng(seed);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  // a padding below the kernel with the entry's phase
+  // a padding below the kernel's reach with the entry's phase
+  int const reach = (shape.kernel - 1) * shape.dilation;
   auto pick_padding = [&] {
-    return shape.pad_phase + shape.stride * pick(0, (shape.kernel - 1 - shape.pad_phase) / shape.stride);
+    return shape.pad_phase + shape.stride * pick(0, (reach - shape.pad_phase) / shape.stride);
   };
   int constexpr configurations = 4;
   int runs = 0;
@@ -218,18 +219,21 @@ TEST_P(TiledKernelShapes, MatchReference)
     ConvTranspose2dParams p;
     p.kernel_size = shape.kernel;
     p.stride = shape.stride;
+    p.dilation = shape.dilation;
     p.groups = c % 3 == 2 ? 2 : 1;
     p.in_channels = p.groups * pick(1, 40);
     p.out_channels = p.groups * pick(1, 70);
     if (c + 1 < configurations)
       p.padding = {pick_padding(), pick_padding()};
     else
-      p.padding = {pick(0, shape.kernel - 1), pick(0, shape.kernel - 1)};
+      p.padding = {pick(0, reach), pick(0, reach)};
     p.output_padding = {pick(0, p.stride.h - 1), pick(0, p.stride.w - 1)};
     p.bias = pick(0, 1) == 1;
     std::int64_t const h = pick(1, 21), w = pick(1, 70);
-    auto const ho = conv_transpose_output_extent(h, p.kernel_size.h, p.stride.h, p.padding.h, p.output_padding.h, 1);
-    auto const wo = conv_transpose_output_extent(w, p.kernel_size.w, p.stride.w, p.padding.w, p.output_padding.w, 1);
+    auto const ho = conv_transpose_output_extent(h, p.kernel_size.h, p.stride.h, p.padding.h, p.output_padding.h,
+                                                 p.dilation.h);
+    auto const wo = conv_transpose_output_extent(w, p.kernel_size.w, p.stride.w, p.padding.w, p.output_padding.w,
+                                                 p.dilation.w);
     if (ho <= 0 || wo <= 0)
     {
       --c;
@@ -265,5 +269,6 @@ INSTANTIATE_TEST_SUITE_P(ShapeTable, TiledKernelShapes,
                          [](::testing::TestParamInfo<std::size_t> const &entry) {
                            Details::GpuTiledShape const e = Details::gpu_tiled_shapes[entry.param];
                            return "k" + std::to_string(e.kernel) + "_s" + std::to_string(e.stride) + "_phase" +
-                                  std::to_string(e.pad_phase);
+                                  std::to_string(e.pad_phase) +
+                                  (e.dilation == 1 ? std::string() : std::string("_d").append(std::to_string(e.dilation)));
                          });

@@ -35,7 +35,7 @@ Details::ConvGeometry geometry(int kernel, int stride, Size2 padding, int dilati
 Details::ConvGeometry geometry_of(Details::GpuTiledShape const &e, int extra_periods = 0)
 {
   int const pad = e.pad_phase + e.stride * extra_periods;
-  return geometry(e.kernel, e.stride, pad);
+  return geometry(e.kernel, e.stride, pad, e.dilation);
 }
 
 Options forced(Algorithm a)
@@ -62,7 +62,9 @@ TEST(ShapeTable, EveryEntryIsFoundAtItsIndex)
 
 TEST(ShapeTable, ShapesOutsideTheTableAreNotSupported)
 {
-  EXPECT_EQ(Details::gpu_tiled_shape_index(geometry(3, 2, 1, 2)), -1);   // dilation 2
+  EXPECT_EQ(Details::gpu_tiled_shape_index(geometry(3, 2, 1, 2)), -1);   // dilation 2 at stride 2
+  EXPECT_EQ(Details::gpu_tiled_shape_index(geometry(3, 1, 1, 3)), -1);   // dilation 3 at stride 1
+  EXPECT_GE(Details::gpu_tiled_shape_index(geometry(3, 1, 2, 2)), 0);    // dilation 2 at stride 1
   EXPECT_EQ(Details::gpu_tiled_shape_index(geometry(5, 2, 1)), -1);      // kernel 5
   EXPECT_EQ(Details::gpu_tiled_shape_index(geometry(3, 2, {1, 0})), -1); // padding phases differ
   ConvTranspose2dParams p;
@@ -80,7 +82,13 @@ TEST(ShapeTable, RequirementsNameEveryEntry)
   {
     // (appended piece by piece: GCC 12 warns falsely, -Wrestrict, on "(" + std::string)
     std::string entry("(");
-    entry += std::to_string(e.kernel) + "," + std::to_string(e.stride) + "," + std::to_string(e.pad_phase) + ")";
+    entry += std::to_string(e.kernel) + "," + std::to_string(e.stride) + "," + std::to_string(e.pad_phase);
+    if (e.dilation != 1)
+    {
+      entry += ",";
+      entry += std::to_string(e.dilation);
+    }
+    entry += ")";
     EXPECT_NE(r.find(entry), std::string::npos) << r << " lacks " << entry;
   }
 }

@@ -25,7 +25,7 @@ inline constexpr bool is_host_space_v =
 // writes and reads col once per (output channel, tap, input pixel), in_per_group multiply-adds
 // each (docs/DESIGN.md, "Algorithm::gemm"), so it pays off where in_per_group is large enough.
 // Measured on an H100 (docs/perf-data/h100-2026-12-06-suite-*):
-// - where gpu_tiled does not compile (fp64, dilation, non-square, other kernel/stride pairs),
+// - where gpu_tiled does not compile (fp64, non-square, shapes outside its table),
 //   against the direct kernel (one thread per output): gemm was 3-9x faster from 64 input
 //   channels per group; it is taken from 8 (below, e.g. depthwise, direct stays);
 // - where it compiles, the tiled kernel's team tile (32 output channels x S*tile_qh rows x S*32

@@ -14,15 +14,16 @@
 namespace ktconv::Details
 {
 
-// Compile-time shape of the tiled kernel for kernel size K, stride S and padding phase
-// P = padding mod S (per axis), dilation 1.
+// Compile-time shape of the tiled kernel for kernel size K, stride S, dilation D and padding
+// phase P = padding mod S (per axis).
 //
 // Tiles are aligned in *output* coordinates: a team owns output rows [oh0, oh0 + S*tile_qh)
 // and columns [ow0, ow0 + S*tile_qw), oh0 and ow0 multiples of the tile, for block_co output
 // channels. Output o = o0 + S*u + v (v in [0, S), the "block position") is in phase
-// r_v = (v + P) mod S and reads input o0/S + a + u + c_v - j through tap k = r_v + j*S, where
-// padding = a*S + P and c_v = (v + P) div S. So the phase structure (r_v, c_v, the taps) is
-// known at compile time and only a is a run-time offset. The patch spans exactly the offsets
+// r_v = (v + P) mod S and reads input o0/S + a + u + (v + P - k*D)/S through every tap k with
+// k*D = v + P (mod S), where padding = a*S + P (with D = 1: taps k = r_v + j*S, offsets c_v - j,
+// c_v = (v + P) div S). So the phase structure (the taps and their offsets) is known at compile
+// time and only a is a run-time offset. The patch spans exactly the offsets
 // c_v - j the taps read, [lowest_offset, lowest_offset + reach] (k3 s2 with padding 1: [0, 1],
 // two input rows per block where the textbook bound (k-1)/s back and c_v forward gives three):
 // its row 0 is input row o0/S + a + lowest_offset, and output row u of block position v and
@@ -37,24 +38,32 @@ namespace ktconv::Details
 // nothing from them (docs/EXPERIMENTS.md). DeepStaging (tensor cores): a third stage rather
 // than the extra rows where only one of the two fits (3xTF32; see max_tma_stages_staged).
 template <int Kernel, int Stride, int PadPhaseH, int PadPhaseW, bool Tma = false, bool TensorCores = true,
-          bool DeepStaging = false>
+          bool DeepStaging = false, int Dilation = 1>
 struct GpuTileConfig
 {
   static constexpr int kernel = Kernel;
   static constexpr int stride = Stride;
+  static constexpr int dilation = Dilation;
+  // Whether tap k serves block position v of pad phase P (k*D = v + P mod S), and its offset.
+  static constexpr bool tap_serves(int v, int P, int k)
+  {
+    return ((v + P - k * Dilation) % Stride + Stride) % Stride == 0;
+  }
+  static constexpr int tap_input_offset(int v, int P, int k) { return (v + P - k * Dilation) / Stride; }
   static constexpr bool tma = Tma;
   static constexpr int pad_phase_h = PadPhaseH, pad_phase_w = PadPhaseW;
-  // The least and greatest offset c_v - j over the taps of pad phase P (one axis).
+  // The least and greatest input offset over the taps of pad phase P (one axis).
   static constexpr int tap_offset(int P, bool greatest)
   {
-    int lo = Kernel, hi = -Kernel;
+    int lo = Kernel * Dilation, hi = -Kernel * Dilation;
     for (int v = 0; v < Stride; ++v)
-      for (int j = 0; (v + P) % Stride + j * Stride < Kernel; ++j)
-      {
-        int const o = (v + P) / Stride - j;
-        lo = o < lo ? o : lo;
-        hi = o > hi ? o : hi;
-      }
+      for (int k = 0; k < Kernel; ++k)
+        if (tap_serves(v, P, k))
+        {
+          int const o = tap_input_offset(v, P, k);
+          lo = o < lo ? o : lo;
+          hi = o > hi ? o : hi;
+        }
     return greatest ? hi : lo;
   }
   static constexpr int lowest_offset_h = tap_offset(PadPhaseH, false), lowest_offset_w = tap_offset(PadPhaseW, false);

@@ -23,8 +23,8 @@ struct PhaseTap
 
 // Every (block position, tap) pair of a config, in the order the main loops visit them: grouped
 // by input window (dh, dw), since taps of different block positions share windows (k3 s2:
-// 9 taps, 4 windows). With dilation 1 each kernel tap belongs to exactly one block position
-// per axis: kernel^2 entries.
+// 9 taps, 4 windows). Each kernel tap belongs to exactly one block position per axis (the v
+// with v = k*D - P mod S): kernel^2 entries.
 template <class Config>
 struct PhaseTaps
 {
@@ -45,15 +45,16 @@ struct PhaseTaps
     List l{};
     int n = 0;
     for (int vh = 0; vh < S; ++vh)
-      for (int jh = 0; (vh + PH) % S + jh * S < K; ++jh)
+      for (int kh = 0; kh < K; ++kh)
         for (int vw = 0; vw < S; ++vw)
-          for (int jw = 0; (vw + PW) % S + jw * S < K; ++jw)
-            l.tap[n++] = PhaseTap{vh,
-                                  vw,
-                                  (vh + PH) % S + jh * S,
-                                  (vw + PW) % S + jw * S,
-                                  (vh + PH) / S - jh - Config::lowest_offset_h,
-                                  (vw + PW) / S - jw - Config::lowest_offset_w};
+          for (int kw = 0; kw < K; ++kw)
+            if (Config::tap_serves(vh, PH, kh) && Config::tap_serves(vw, PW, kw))
+              l.tap[n++] = PhaseTap{vh,
+                                    vw,
+                                    kh,
+                                    kw,
+                                    Config::tap_input_offset(vh, PH, kh) - Config::lowest_offset_h,
+                                    Config::tap_input_offset(vw, PW, kw) - Config::lowest_offset_w};
     for (int i = 1; i < n; ++i) // stable insertion sort by window
       for (int j = i; j > 0 && window_before(l.tap[j], l.tap[j - 1]); --j)
       {

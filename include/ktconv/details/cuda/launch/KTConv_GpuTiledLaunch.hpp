@@ -104,13 +104,13 @@ void launch_gpu_tiled_kernel(Kokkos::Cuda const &space, ConvGeometry const &g, I
 // freed on the execution space's stream: no device synchronization, the launch stays
 // asynchronous).
 template <template <class> class Mainloop, bool TensorCores, bool DeepStaging, int Kernel, int Stride, int PadPhase,
-          class Epilogue>
+          int Dilation, class Epilogue>
 void launch_gpu_tiled_with(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
                            Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
                            Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue)
 {
-  using TmaConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, true, TensorCores, DeepStaging>;
-  using CopyConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, false>;
+  using TmaConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, true, TensorCores, DeepStaging, Dilation>;
+  using CopyConfig = GpuTileConfig<Kernel, Stride, PadPhase, PadPhase, false, true, false, Dilation>;
   using TmaLoop = Mainloop<TmaConfig>;
   static bool const disabled = std::getenv("KTCONV_DISABLE_TMA") != nullptr;
   CUtensorMap x_map{};
@@ -162,7 +162,7 @@ using Tf32Mainloop = std::conditional_t<compiles_sm90a && Config::tma && !Config
 template <class Config>
 using Tf32x3Mainloop = TensorCoreMainloop<Config, 3>;
 
-template <int Kernel, int Stride, int PadPhase, class Epilogue>
+template <int Kernel, int Stride, int PadPhase, int Dilation, class Epilogue>
 void launch_gpu_tiled(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<float, Kokkos::CudaSpace> x,
                       Input4<float, Kokkos::CudaSpace> weight, Input1<float, Kokkos::CudaSpace> conv_bias,
                       Output4<float, Kokkos::CudaSpace> y, Epilogue const &epilogue, MathMode math)
@@ -170,16 +170,16 @@ void launch_gpu_tiled(Kokkos::Cuda const &space, ConvGeometry const &g, Input4<f
   switch (math)
   {
   case MathMode::tf32:
-    launch_gpu_tiled_with<Tf32Mainloop, true, false, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y,
-                                                                               epilogue);
+    launch_gpu_tiled_with<Tf32Mainloop, true, false, Kernel, Stride, PadPhase, Dilation>(space, g, x, weight, conv_bias,
+                                                                                         y, epilogue);
     break;
   case MathMode::tf32x3:
-    launch_gpu_tiled_with<Tf32x3Mainloop, true, true, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y,
-                                                                                epilogue);
+    launch_gpu_tiled_with<Tf32x3Mainloop, true, true, Kernel, Stride, PadPhase, Dilation>(space, g, x, weight,
+                                                                                          conv_bias, y, epilogue);
     break;
   default:
-    launch_gpu_tiled_with<SimtMainloop, false, false, Kernel, Stride, PadPhase>(space, g, x, weight, conv_bias, y,
-                                                                                epilogue);
+    launch_gpu_tiled_with<SimtMainloop, false, false, Kernel, Stride, PadPhase, Dilation>(space, g, x, weight,
+                                                                                          conv_bias, y, epilogue);
     break;
   }
 }
@@ -194,7 +194,8 @@ bool launch_gpu_tiled_entry(int index, Kokkos::Cuda const &space, ConvGeometry c
   if (index != int(I))
     return false;
   constexpr GpuTiledShape shape = gpu_tiled_shapes[I];
-  launch_gpu_tiled<shape.kernel, shape.stride, shape.pad_phase>(space, g, x, weight, conv_bias, y, epilogue, math);
+  launch_gpu_tiled<shape.kernel, shape.stride, shape.pad_phase, shape.dilation>(space, g, x, weight, conv_bias, y,
+                                                                                epilogue, math);
   return true;
 }
 
