@@ -39,13 +39,16 @@ stage_sanitize() {
       compute-sanitizer --tool racecheck --error-exitcode 9 "$BIN/ktconv-bench" --n 1 --cin 24 --cout 40 --h 9 \
         --w $w --algorithm gpu_tiled --reps 1 --warmup 0 --check 50 --math $m > "$OUT/racecheck_w${w}_$m.log" 2>&1
       echo "racecheck w $w $m exit $?: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY' "$OUT/racecheck_w${w}_$m.log" | tail -1)"
-      # the k3 s1 dilation-2 entry, one chunk of 8 input channels: its single TMA stage is never
-      # refilled (a refill is the bar.arrive -> bar.sync ordering racecheck does not follow,
-      # docs/DESIGN.md "Staging"; it reports it for k3 s1 with and without dilation)
-      compute-sanitizer --tool racecheck --error-exitcode 9 "$BIN/ktconv-bench" --n 1 --cin 8 --cout 40 --h 9 --w $w \
-        --k 3 --s 1 --p 2 --op 0 --d 2 --algorithm gpu_tiled --reps 1 --warmup 0 --check 50 --math $m \
-        > "$OUT/racecheck_d2_w${w}_$m.log" 2>&1
-      echo "racecheck d2 w $w $m exit $?: $(grep -E 'RACECHECK SUMMARY|ERROR SUMMARY' "$OUT/racecheck_d2_w${w}_$m.log" | tail -1)"
+      # every table entry with one chunk of 8 input channels (no stage refilled within a tile:
+      # a refill is the bar.arrive -> bar.sync ordering racecheck does not follow, docs/DESIGN.md
+      # "Staging"); entries as "kernel stride padding dilation", as in gpu_tiled_shapes
+      for e in "3 2 0 1" "3 2 1 1" "4 2 0 1" "4 2 1 1" "2 2 0 1" "2 2 1 1" "3 1 0 1" "3 1 2 2"; do
+        read -r ek es ep ed <<< "$e"
+        compute-sanitizer --tool racecheck --error-exitcode 9 "$BIN/ktconv-bench" --n 1 --cin 8 --cout 40 --h 9 \
+          --w $w --k $ek --s $es --p $ep --op 0 --d $ed --algorithm gpu_tiled --reps 1 --warmup 0 --check 50 \
+          --math $m > "$OUT/racecheck_entry.log" 2>&1
+        echo "racecheck k$ek s$es p$ep d$ed w $w $m exit $?: $(grep -E 'RACECHECK SUMMARY' "$OUT/racecheck_entry.log" | tail -1)"
+      done
     done
   done
   # gemm's own kernels (copy, gather) use no shared memory; its product is cuBLAS'.
