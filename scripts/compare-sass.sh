@@ -8,7 +8,8 @@
 #   scripts/compare-sass.sh <commitA> <commitB>
 #
 # Environment:
-#   KTCONV_KOKKOS_CACHE  folder holding kokkos-5.0.2-cuda-hopper90 (scripts/build-kokkos.sh cuda)
+#   KTCONV_KOKKOS_CACHE  folder holding kokkos-5.0.2-cuda-hopper90 (scripts/build-kokkos.sh cuda) and,
+#                        for commits with Algorithm::gemm, kokkos-kernels-4.7.00-cuda-hopper90
 #   JOBS                 parallel compile jobs (default 1: nvcc needs several GB per job)
 #   CUOBJDUMP            the cuobjdump to use (default: PATH, then /usr/local/cuda*/bin; the
 #                        PyPI package nvidia-cuda-cuobjdump has one for machines without it)
@@ -38,6 +39,11 @@ if [ -z "${KTCONV_KOKKOS_CACHE:-}" ] || [ ! -f "$kokkos/.ktconv-kokkos-ok" ]; th
   echo "compare-sass: needs KTCONV_KOKKOS_CACHE with a CUDA Kokkos (kokkos-5.0.2-cuda-hopper90)" >&2
   exit 2
 fi
+# Commits with Algorithm::gemm build Kokkos Kernels' CUDA install from the same cache when it is
+# there (scripts/build-kokkos-kernels.sh cuda); without it such a commit cannot configure.
+kernels_install=$KTCONV_KOKKOS_CACHE/kokkos-kernels-4.7.00-cuda-hopper90
+kernels_arg=()
+[ -d "$kernels_install" ] && kernels_arg=(-DKokkosKernels_ROOT="$kernels_install")
 
 find_cuobjdump() {
   if [ -n "${CUOBJDUMP:-}" ]; then echo "$CUOBJDUMP"; return; fi
@@ -81,7 +87,7 @@ build_and_dump() {
   echo "== $hash: building the CUDA library in $dir (JOBS=$jobs; log: $dir/build.log)"
   git -C "$repo" archive "$hash" | tar -x -C "$dir/src" || return 1
   (cd "$dir/src" &&
-    cmake --preset cuda -B "$dir/build" -DKokkos_ROOT="$kokkos" -DKTCONV_ENABLE_TESTS=OFF \
+    cmake --preset cuda -B "$dir/build" -DKokkos_ROOT="$kokkos" "${kernels_arg[@]}" -DKTCONV_ENABLE_TESTS=OFF \
       -DKTCONV_ENABLE_EXAMPLES=OFF -DKTCONV_ENABLE_BENCHMARKS=OFF &&
     cmake --build "$dir/build" --target ktconv --parallel "$jobs") > "$dir/build.log" 2>&1 || {
     tail -n 30 "$dir/build.log"
